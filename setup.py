@@ -1,0 +1,38 @@
+"""TISDiSS toolkit: a trimmed ESPnet-Enh core for TISDiSS and TF-Locoformer."""
+
+from setuptools import find_packages, setup
+
+requirements = {
+    "install": [
+        # Any torch >= 2.1 works; on a CPU-only machine install the CPU wheel first
+        # (tools/setup_venv.sh does), so that pip does not pull a CUDA build.
+        "torch>=2.1",
+        "numpy",
+        "scipy",
+        "PyYAML",
+        "soundfile",
+        "soxr",
+        "ci-sdr",
+        "tqdm",
+    ],
+    "train": ["tensorboard", "matplotlib"],
+    "eval": ["pystoi", "fast_bss_eval"],
+    "dev": ["pytest", "mir_eval", "pystoi", "fast_bss_eval", "tensorboard", "matplotlib"],
+}
+
+setup(
+    name="tisdiss",
+    version="0.1.0",
+    description="TISDiSS / TF-Locoformer speech separation on a trimmed ESPnet-Enh core",
+    license="Apache-2.0",
+    packages=find_packages(include=["espnet2*"]),
+    python_requires=">=3.9",
+    install_requires=requirements["install"],
+    extras_require={k: v for k, v in requirements.items() if k != "install"},
+    entry_points={
+        "console_scripts": [
+            "tisdiss-separate=espnet2.bin.separate:main",
+            "enh-benchmark=espnet2.bin.enh_benchmark:main",
+        ]
+    },
+)
