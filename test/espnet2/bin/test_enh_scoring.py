@@ -1,0 +1,234 @@
+"""Tests of espnet2/bin/enh_scoring.py against mir_eval and pystoi on generated signals."""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from mir_eval.separation import bss_eval_sources as mir_bss_eval_sources
+from pystoi import stoi as pystoi_stoi
+from scipy.signal import lfilter
+
+from espnet2.bin import enh_scoring
+from espnet2.bin.enh_scoring import (
+    bss_eval_sources,
+    main,
+    merge_score_dirs,
+    score_utterance,
+    si_snr,
+    si_snr_permutation,
+    write_result_files,
+)
+
+FS = 8000
+
+
+def make_signals(seed=0, n=int(1.5 * FS)):
+    """Two speech-like sources (AR noise with an on/off envelope), their mixture and estimates.
+
+    Returns ref [2, N], est [2, N] (estimate of source 1 in row 1, of source 0 in row 0
+    swapped, i.e. est = [~s1, ~s0]), mix [N].
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / FS
+    s0 = lfilter([1.0], [1.0, -0.9], rng.standard_normal(n)) * (1.2 + np.sin(2 * np.pi * 3 * t))
+    s1 = lfilter([1.0], [1.0, -0.4, 0.3], rng.standard_normal(n)) * (1.2 + np.cos(2 * np.pi * 2 * t))
+    ref = np.stack([s0, s1]) * 0.1
+    mix = ref.sum(0)
+    est = np.stack(
+        [
+            lfilter([1.0, 0.3], [1.0], ref[1]) + 0.15 * ref[0] + 0.01 * rng.standard_normal(n),
+            0.8 * ref[0] + 0.05 * ref[1] + 0.02 * rng.standard_normal(n),
+        ]
+    )
+    return ref, est, mix
+
+
+def mir_eval_scores(ref, est):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return mir_bss_eval_sources(ref, est, compute_permutation=True)
+
+
+def test_si_snr_matches_formula_and_is_scale_invariant():
+    ref, est, _ = make_signals()
+    r = ref[0] - ref[0].mean()
+    e = est[1] - est[1].mean()
+    target = (e @ r) / (r @ r) * r
+    expected = 10 * np.log10((target @ target) / ((e - target) @ (e - target)))
+    assert si_snr(ref[0], est[1]) == pytest.approx(expected, abs=1e-6)
+    assert si_snr(ref[0], 7.0 * est[1] + 0.3) == pytest.approx(expected, abs=1e-6)
+    # A near-perfect estimate scores high, the wrong source scores low.
+    assert si_snr(ref[0], ref[0] + 1e-4 * ref[1]) > 70
+    assert si_snr(ref[0], ref[1]) < -10
+
+
+def test_permutation_is_the_best_si_snr():
+    ref, est, _ = make_signals()
+    np.testing.assert_array_equal(si_snr_permutation(ref, est), [1, 0])
+    np.testing.assert_array_equal(si_snr_permutation(ref, est[::-1]), [0, 1])
+
+
+def test_bss_eval_agrees_with_mir_eval():
+    ref, est, _ = make_signals(seed=1)
+    sdr, sir, sar = bss_eval_sources(ref, est[[1, 0]])
+    m_sdr, m_sir, m_sar, m_perm = mir_eval_scores(ref, est)
+    np.testing.assert_array_equal(m_perm, [1, 0])
+    np.testing.assert_allclose(sdr, m_sdr, atol=0.01)
+    np.testing.assert_allclose(sir, m_sir, atol=0.01)
+    np.testing.assert_allclose(sar, m_sar, atol=0.01)
+
+
+def test_bss_eval_mir_eval_fallback_agrees(monkeypatch):
+    """Without fast_bss_eval the same numbers come from mir_eval."""
+    ref, est, _ = make_signals(seed=2)
+    fast = bss_eval_sources(ref, est[[1, 0]])
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_fast_bss_eval(name, *args, **kwargs):
+        if name == "fast_bss_eval":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_fast_bss_eval)
+    slow = bss_eval_sources(ref, est[[1, 0]])
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, atol=0.01)
+
+
+def test_score_utterance_against_references():
+    ref, est, mix = make_signals(seed=3)
+    scores, perm = score_utterance(ref, est, FS, mix=mix)
+    np.testing.assert_array_equal(perm, [1, 0])
+    m_sdr, m_sir, m_sar, _ = mir_eval_scores(ref, est)
+    np.testing.assert_allclose(scores["SDR"], m_sdr, atol=0.01)
+    np.testing.assert_allclose(scores["SIR"], m_sir, atol=0.01)
+    np.testing.assert_allclose(scores["SAR"], m_sar, atol=0.01)
+    for j in range(2):
+        expected_stoi = 100 * pystoi_stoi(ref[j], est[perm[j]], FS)
+        assert scores["STOI"][j] == pytest.approx(expected_stoi, abs=1e-6)
+        assert scores["SI_SNR"][j] == pytest.approx(si_snr(ref[j], est[perm[j]]), abs=1e-9)
+        assert scores["SI_SNRi"][j] == pytest.approx(
+            si_snr(ref[j], est[perm[j]]) - si_snr(ref[j], mix), abs=1e-9
+        )
+    m_sdr_mix, _, _, _ = mir_eval_scores(ref, np.stack([mix, mix]))
+    np.testing.assert_allclose(scores["SDRi"], m_sdr - m_sdr_mix, atol=0.02)
+    assert np.all(scores["SI_SNRi"] > 5)
+    assert "PESQ" not in scores
+    # The order of the estimates does not matter.
+    swapped, perm2 = score_utterance(ref, est[::-1], FS, mix=mix)
+    np.testing.assert_array_equal(perm2, [0, 1])
+    for metric in scores:
+        np.testing.assert_allclose(swapped[metric], scores[metric], atol=1e-9)
+
+
+def test_score_utterance_rejects_shape_mismatch():
+    ref, est, _ = make_signals()
+    with pytest.raises(ValueError, match="must both be"):
+        score_utterance(ref, est[:, :-1], FS)
+
+
+def write_scp(path: Path, entries):
+    path.write_text("".join(f"{k} {v}\n" for k, v in entries), encoding="utf-8")
+
+
+@pytest.fixture
+def scored_dataset(tmp_path):
+    """Two utterances written as wav files with Kaldi scp lists."""
+    wav_dir = tmp_path / "wav"
+    wav_dir.mkdir()
+    scps = {name: [] for name in ("spk1", "spk2", "inf1", "inf2", "mix")}
+    data = {}
+    for i, key in enumerate(["utt_b", "utt_a"]):
+        ref, est, mix = make_signals(seed=10 + i, n=FS)
+        data[key] = (ref, est, mix)
+        for name, sig in [
+            ("spk1", ref[0]),
+            ("spk2", ref[1]),
+            ("inf1", est[0]),
+            ("inf2", est[1]),
+            ("mix", mix),
+        ]:
+            p = wav_dir / f"{key}_{name}.wav"
+            sf.write(p, sig, FS, subtype="FLOAT")
+            scps[name].append((key, str(p)))
+    for name, entries in scps.items():
+        write_scp(tmp_path / f"{name}.scp", entries)
+    return tmp_path, data
+
+
+def test_cli_writes_espnet_files(scored_dataset):
+    root, data = scored_dataset
+    out = root / "scoring"
+    main(
+        [
+            "--output_dir", str(out),
+            "--ref_scp", str(root / "spk1.scp"), "--ref_scp", str(root / "spk2.scp"),
+            "--inf_scp", str(root / "inf1.scp"), "--inf_scp", str(root / "inf2.scp"),
+            "--mix_scp", str(root / "mix.scp"),
+            "--use_pesq", "false",
+        ]
+    )
+    per_utt = {}
+    for metric in ("STOI", "SDR", "SAR", "SIR", "SI_SNR", "SDRi", "SI_SNRi"):
+        for j in (1, 2):
+            lines = (out / f"{metric}_spk{j}").read_text().splitlines()
+            assert [ln.split()[0] for ln in lines] == ["utt_b", "utt_a"]
+            per_utt[metric, j] = {ln.split()[0]: float(ln.split()[1]) for ln in lines}
+    # Values match a direct computation; wav_spk{j} is the estimate assigned to reference j.
+    for key, (ref, est, mix) in data.items():
+        expected, perm = score_utterance(ref, est, FS, mix=mix)
+        for j in (1, 2):
+            assert per_utt["SI_SNR", j][key] == pytest.approx(expected["SI_SNR"][j - 1], abs=1e-4)
+            assert per_utt["SDR", j][key] == pytest.approx(expected["SDR"][j - 1], abs=1e-3)
+        wav_lines = dict(ln.split() for ln in (out / "wav_spk1").read_text().splitlines())
+        assert wav_lines[key].endswith(f"{key}_inf{perm[0] + 1}.wav")
+    for metric in ("STOI", "SDR", "SI_SNR", "SI_SNRi"):
+        avg = np.mean([np.mean([per_utt[metric, j][k] for j in (1, 2)]) for k in data])
+        text = (out / f"result_{metric.lower()}.txt").read_text()
+        assert text == f"{avg:.2f}\n"
+    assert not (out / "result_pesq.txt").exists()
+
+
+def test_cli_requires_paired_scp(scored_dataset):
+    root, _ = scored_dataset
+    with pytest.raises(SystemExit):
+        main(["--output_dir", str(root / "s"), "--ref_scp", str(root / "spk1.scp")])
+
+
+def test_pesq_true_without_package_is_refused(scored_dataset, monkeypatch):
+    root, _ = scored_dataset
+    monkeypatch.setattr(enh_scoring, "pesq_available", lambda: False)
+    with pytest.raises(ImportError, match="pip install pesq"):
+        main(
+            [
+                "--output_dir", str(root / "s"),
+                "--ref_scp", str(root / "spk1.scp"), "--inf_scp", str(root / "inf1.scp"),
+                "--use_pesq", "true",
+            ]
+        )
+
+
+def test_write_result_files_and_merge(tmp_path):
+    job1, job2 = tmp_path / "output.1", tmp_path / "output.2"
+    job1.mkdir()
+    job2.mkdir()
+    (job1 / "SI_SNR_spk1").write_text("u3 10.0\nu1 12.0\n")
+    (job1 / "SI_SNR_spk2").write_text("u3 14.0\nu1 8.0\n")
+    (job2 / "SI_SNR_spk1").write_text("u2 3.0\n")
+    (job2 / "SI_SNR_spk2").write_text("u2 4.0\n")
+    (job1 / "wav_spk1").write_text("u3 a.wav\nu1 b.wav\n")
+    (job2 / "wav_spk1").write_text("u2 c.wav\n")
+    results = merge_score_dirs([job1, job2], tmp_path / "scoring")
+    # per utterance means 12, 10, 3.5 -> 8.5
+    assert results == {"SI_SNR": pytest.approx(8.5)}
+    assert (tmp_path / "scoring" / "result_si_snr.txt").read_text() == "8.50\n"
+    assert (tmp_path / "scoring" / "SI_SNR_spk1").read_text() == "u1 12.0\nu2 3.0\nu3 10.0\n"
+    assert (tmp_path / "scoring" / "wav_spk1").read_text() == "u1 b.wav\nu2 c.wav\nu3 a.wav\n"
+
+    (job1 / "SI_SNR_spk2").write_text("u3 14.0\n")
+    with pytest.raises(ValueError, match="other utterances"):
+        write_result_files(job1)
