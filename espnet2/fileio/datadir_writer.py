@@ -60,6 +60,8 @@ class DatadirWriter:
             prev_child = None
             for child in self.children.values():
                 child.close()
+                if child.has_children:
+                    continue  # a sub-directory: its files are compared among themselves
                 if prev_child is not None and prev_child.keys != child.keys:
                     warnings.warn(
                         f"Ids are mismatching between {prev_child.path} and {child.path}"
