@@ -1,0 +1,161 @@
+"""ESPnetEnhancementModel: waveform -> (loss, stats, weight) in training, waveform -> estimates at inference."""
+
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import torch
+
+from espnet2.enh.decoder.abs_decoder import AbsDecoder
+from espnet2.enh.encoder.abs_encoder import AbsEncoder
+from espnet2.enh.loss.wrappers.abs_wrapper import AbsLossWrapper
+from espnet2.enh.separator.abs_separator import AbsSeparator
+
+
+class ESPnetEnhancementModel(torch.nn.Module):
+    """Encoder -> separator -> decoder, with the loss over the main and every auxiliary estimate.
+
+    Signal path: (optionally) divide the mixture [B, N] by its unbiased std, encode to complex [B, T, F],
+    separate into J estimates (+ auxiliary estimates in training), decode each to [B, N], multiply by the std.
+    The training loss is the mean of the loss of the main estimate and of every auxiliary estimate, each
+    solving its own permutation when the wrapper says so.
+
+    Args:
+        encoder, separator, decoder: the three parts.
+        loss_wrappers: wrappers around criteria; their weighted sum is the loss of one estimate.
+        normalize_variance: divide the mixture by its standard deviation (and estimates back).
+        Other ESPnet-Enh options are accepted only at their defaults.
+    """
+
+    def __init__(
+        self,
+        encoder: AbsEncoder,
+        separator: AbsSeparator,
+        decoder: AbsDecoder,
+        mask_module=None,
+        loss_wrappers: Optional[List[AbsLossWrapper]] = None,
+        stft_consistency: bool = False,
+        loss_type: str = "mask_mse",
+        mask_type: Optional[str] = None,
+        flexible_numspk: bool = False,
+        extract_feats_in_collect_stats: bool = False,
+        normalize_variance: bool = False,
+        normalize_variance_per_ch: bool = False,
+        categories: Optional[list] = None,
+        category_weights: Optional[list] = None,
+        always_forward_in_48k: bool = False,
+    ):
+        super().__init__()
+        unsupported = dict(
+            mask_module=mask_module is not None, stft_consistency=stft_consistency, flexible_numspk=flexible_numspk,
+            categories=bool(categories), category_weights=bool(category_weights),
+            always_forward_in_48k=always_forward_in_48k,
+        )  # fmt: skip
+        for option, used in unsupported.items():
+            if used:
+                raise ValueError(f"model_conf: {option} is not supported by this toolkit; remove it from the config")
+        self.encoder = encoder
+        self.separator = separator
+        self.decoder = decoder
+        self.loss_wrappers = torch.nn.ModuleList(loss_wrappers or [])
+        self.num_spk = separator.num_spk
+        self.normalize_variance = normalize_variance
+        self.normalize_variance_per_ch = normalize_variance_per_ch
+        self.extract_feats_in_collect_stats = extract_feats_in_collect_stats
+
+    # ---------------------------------------------------------------- training
+    def forward(
+        self, speech_mix: torch.Tensor, speech_mix_lengths: Optional[torch.Tensor] = None, **kwargs
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+        """speech_mix [B, N], speech_ref1 .. speech_refJ [B, N] -> (loss, stats, weight = B)."""
+        missing = [f"speech_ref{j + 1}" for j in range(self.num_spk) if f"speech_ref{j + 1}" not in kwargs]
+        if missing:
+            raise ValueError(f"the batch has no {', '.join(missing)}: the data needs one spk{{j}}.scp per speaker")
+        if not self.loss_wrappers:
+            raise ValueError("the config has no `criterions`: training needs at least one loss")
+        lengths = self._lengths(speech_mix, speech_mix_lengths)
+        n = int(lengths.max())
+        speech_mix = speech_mix[:, :n]
+        refs = [kwargs[f"speech_ref{j + 1}"][:, :n].float() for j in range(self.num_spk)]
+        main, aux = self.forward_enhance(speech_mix, lengths)
+        loss, stats = self.forward_loss(refs, main, aux)
+        stats["loss"] = loss.detach()
+        return loss, stats, torch.tensor(speech_mix.shape[0], device=loss.device)
+
+    def forward_enhance(
+        self, speech_mix: torch.Tensor, speech_lengths: Optional[torch.Tensor] = None
+    ) -> Tuple[List[torch.Tensor], List[List[torch.Tensor]]]:
+        """-> (main: J [B, N], aux: list of auxiliary estimates, each J [B, N]; empty outside training)."""
+        lengths = self._lengths(speech_mix, speech_lengths)
+        mix, std = self._normalize(speech_mix)
+        feats, flens = self.encoder(mix, lengths)
+        spec, _, others = self.separator(feats, flens)
+        aux = [self._decode(est, lengths, std) for est in others.get("aux_speech_pre", [])]
+        return self._decode(spec, lengths, std), aux
+
+    def forward_loss(
+        self, refs: List[torch.Tensor], main: List[torch.Tensor], aux: List[List[torch.Tensor]]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """Mean over estimates (main, then each auxiliary) of the weighted sum of the wrappers' losses."""
+        stats: Dict[str, torch.Tensor] = {}
+        losses = []
+        for tag, est in [("main", main)] + [(f"aux{k}", a) for k, a in enumerate(aux)]:
+            total, others = 0.0, {}
+            for wrapper in self.loss_wrappers:
+                loss, wstats, others = wrapper(refs, est, others)
+                total = total + wrapper.weight * loss
+                for name, value in wstats.items():
+                    if aux:
+                        stats[f"{name}_{tag}loss"] = value
+                    if tag == "main":
+                        stats[name] = value
+            losses.append(total)
+        return torch.stack(losses).mean(), stats
+
+    def collect_feats(self, speech_mix: torch.Tensor, speech_mix_lengths: torch.Tensor, **kwargs):
+        """For the stats stage: the raw mixture is the feature."""
+        return {"feats": speech_mix, "feats_lengths": self._lengths(speech_mix, speech_mix_lengths)}
+
+    # ---------------------------------------------------------------- inference
+    def separate(self, speech_mix: torch.Tensor, speech_mix_lengths: Optional[torch.Tensor] = None):
+        """[B, N] -> J separated waveforms [B, N]: only the main estimate is decoded."""
+        lengths = self._lengths(speech_mix, speech_mix_lengths)
+        mix, std = self._normalize(speech_mix)
+        feats, flens = self.encoder(mix, lengths)
+        spec, _, _ = self.separator(feats, flens, {"return_aux": False})
+        return self._decode(spec, lengths, std)
+
+    def iter_refinements(
+        self, speech_mix: torch.Tensor, speech_mix_lengths: Optional[torch.Tensor] = None, max_m_re: int = 8
+    ) -> Iterator[Tuple[int, List[torch.Tensor]]]:
+        """Yield (m, J waveforms [B, N]) after each refinement repeat m = 1 .. max_m_re (TISDiSS only)."""
+        if not hasattr(self.separator, "iter_refinements"):
+            raise ValueError(f"separator {type(self.separator).__name__} has no refinement blocks (M_re)")
+        lengths = self._lengths(speech_mix, speech_mix_lengths)
+        mix, std = self._normalize(speech_mix)
+        feats, _ = self.encoder(mix, lengths)
+        for m, spec in self.separator.iter_refinements(feats, max_m_re):
+            yield m, self._decode(spec, lengths, std)
+
+    def set_m_re(self, m_re: int):
+        """Use `m_re` refinement repeats (TISDiSS's M_re) from now on; weights are untouched."""
+        if not hasattr(self.separator, "set_m_re"):
+            raise ValueError(f"separator {type(self.separator).__name__} has no refinement blocks (M_re)")
+        self.separator.set_m_re(m_re)
+
+    # ---------------------------------------------------------------- helpers
+    @staticmethod
+    def _lengths(speech_mix: torch.Tensor, lengths: Optional[torch.Tensor]) -> torch.Tensor:
+        if lengths is None:
+            return torch.full((speech_mix.shape[0],), speech_mix.shape[-1], dtype=torch.long, device=speech_mix.device)
+        return lengths
+
+    def _normalize(self, speech_mix: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Divide by the unbiased std over time (clamped so that silence stays finite)."""
+        if not self.normalize_variance:
+            return speech_mix, None
+        std = torch.std(speech_mix, dim=-1, keepdim=True).clamp(min=1e-8)
+        return speech_mix / std, std
+
+    def _decode(self, spec: List[torch.Tensor], lengths: torch.Tensor, std: Optional[torch.Tensor]):
+        """J complex [B, T, F] -> J waveforms [B, N], scaled back by the mixture std."""
+        wavs = [self.decoder(s, lengths)[0] for s in spec]
+        return wavs if std is None else [w * std for w in wavs]

@@ -1,0 +1,103 @@
+"""Time-domain criteria: si_snr, snr, ci_sdr, l1, mse. Each maps ref, est [B, N] -> loss [B]."""
+
+import torch
+
+from espnet2.enh.loss.criterions.abs_loss import AbsEnhLoss
+
+
+class TimeDomainLoss(AbsEnhLoss):
+    """Base class holding the stats name of a criterion (`<name>` in the reported stats)."""
+
+    default_name = "time_domain_loss"
+
+    def __init__(self, name=None, only_for_test=False, is_noise_loss=False, is_dereverb_loss=False):
+        super().__init__()
+        if is_noise_loss or is_dereverb_loss:
+            raise ValueError("criterions: noise and dereverberation losses are not supported in this toolkit")
+        self._name = name or self.default_name
+        self.only_for_test = only_for_test
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+
+class SISNRLoss(TimeDomainLoss):
+    """Negative scale-invariant SNR on zero-mean signals (dB).
+
+    SI-SNR = 10 log10(||a s||^2 / ||e - a s||^2), a = <e, s> / (||s||^2 + eps), with eps added to each energy.
+    """
+
+    default_name = "si_snr_loss"
+
+    def __init__(self, clamp_db=None, zero_mean=True, eps=None, **kwargs):
+        super().__init__(**kwargs)
+        self.clamp_db = clamp_db
+        self.zero_mean = zero_mean
+        self.eps = torch.finfo(torch.get_default_dtype()).eps if eps is None else float(eps)
+
+    def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
+        if ref.shape != inf.shape:
+            raise ValueError(f"reference {tuple(ref.shape)} and estimate {tuple(inf.shape)} differ in shape")
+        if self.zero_mean:
+            ref = ref - ref.mean(dim=-1, keepdim=True)
+            inf = inf - inf.mean(dim=-1, keepdim=True)
+        dot = (inf * ref).sum(dim=-1, keepdim=True)
+        proj = dot * ref / (ref.pow(2).sum(dim=-1, keepdim=True) + self.eps)  # [B, N]
+        noise = inf - proj
+        ratio = proj.pow(2).sum(dim=-1) / (noise.pow(2).sum(dim=-1) + self.eps)
+        si_snr = 10 * torch.log10(ratio + self.eps)
+        if self.clamp_db is not None:
+            si_snr = si_snr.clamp(min=-self.clamp_db, max=self.clamp_db)
+        return -si_snr
+
+
+class SNRLoss(TimeDomainLoss):
+    """Negative SNR: 20 log10(||s|| / ||e - s||) (dB), norms clamped at eps."""
+
+    default_name = "snr_loss"
+
+    def __init__(self, eps=None, **kwargs):
+        super().__init__(**kwargs)
+        self.eps = torch.finfo(torch.get_default_dtype()).eps if eps is None else float(eps)
+
+    def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
+        noise = inf - ref
+        snr = 20 * (
+            torch.log10(ref.norm(p=2, dim=-1).clamp(min=self.eps))
+            - torch.log10(noise.norm(p=2, dim=-1).clamp(min=self.eps))
+        )
+        return -snr
+
+
+class CISDRLoss(TimeDomainLoss):
+    """Negative convolutive-transfer-function-invariant SDR (the `ci-sdr` package), filter length 512."""
+
+    default_name = "ci_sdr_loss"
+
+    def __init__(self, filter_length: int = 512, **kwargs):
+        super().__init__(**kwargs)
+        self.filter_length = filter_length
+
+    def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
+        import ci_sdr
+
+        return ci_sdr.pt.ci_sdr_loss(inf, ref, compute_permutation=False, filter_length=self.filter_length)
+
+
+class TimeDomainL1(TimeDomainLoss):
+    """Mean absolute error over samples."""
+
+    default_name = "TD_L1_loss"
+
+    def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
+        return (ref - inf).abs().flatten(1).mean(dim=1)
+
+
+class TimeDomainMSE(TimeDomainLoss):
+    """Mean squared error over samples."""
+
+    default_name = "TD_MSE_loss"
+
+    def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
+        return (ref - inf).pow(2).flatten(1).mean(dim=1)
