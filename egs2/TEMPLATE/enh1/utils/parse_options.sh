@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Parse "--name value" options into shell variables (sourced, Kaldi/ESPnet style).
+#
+# The calling script sets a default for every option before sourcing this file:
+#
+#     nj=4            # Number of parallel jobs.
+#     . utils/parse_options.sh
+#
+# "--name value" (or "--name=value"; "--name-with-dashes" works too) then sets $name. An option
+# the script does not define is an error. An option whose default is true/false only takes
+# true/false. "--help" (or "-h") prints $help_message, then every option with its current
+# value (the default) and the comment on its line, read from the calling script ("$0"); comment
+# lines right above options become section titles. What is left (positional arguments) stays
+# in "$@".
+
+_po_list_options() {
+    # Print the options of "$0": the "name=value  # comment" lines at the left margin before
+    # the line that sources parse_options.sh; a comment line right above an option is printed
+    # as a section title.
+    local _po_line _po_name _po_title=
+    while IFS= read -r _po_line; do
+        case "${_po_line}" in
+            *parse_options.sh*) break ;;
+        esac
+        if [[ ${_po_line} =~ ^([A-Za-z_][A-Za-z0-9_]*)=([^#]*)(#[[:space:]]?(.*))?$ ]]; then
+            _po_name=${BASH_REMATCH[1]}
+            [ "${_po_name}" = help_message ] && continue
+            [ -n "${_po_title}" ] && printf '\n%s\n' "${_po_title}"
+            _po_title=
+            printf '  --%-26s %s\n' "${_po_name}" "(default: \"${!_po_name}\") ${BASH_REMATCH[4]}"
+        elif [[ ${_po_line} =~ ^#[[:space:]]?(.+)$ ]]; then
+            _po_title=${BASH_REMATCH[1]}
+        else
+            _po_title=
+        fi
+    done < "$0"
+}
+
+for _po_arg in "$@"; do
+    if [ "${_po_arg}" = --help ] || [ "${_po_arg}" = -h ]; then
+        printf '%s\n' "${help_message:-Usage: $0 [options]}"
+        printf '\nOptions:\n'
+        _po_list_options
+        exit 0
+    fi
+done
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --*=*)
+            _po_name=${1%%=*}; _po_value=${1#*=}; shift ;;
+        --*)
+            _po_name=$1
+            if [ $# -lt 2 ]; then
+                echo "$0: option $1 needs a value (see $0 --help)" >&2
+                exit 1
+            fi
+            _po_value=$2; shift 2 ;;
+        *)
+            break ;;
+    esac
+    _po_name=${_po_name#--}
+    _po_name=${_po_name//-/_}
+    if ! [[ ${_po_name} =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || [ -z "${!_po_name+set}" ] \
+        || [ "${_po_name}" = help_message ]; then
+        echo "$0: unknown option --${_po_name} (see $0 --help for the list)" >&2
+        exit 1
+    fi
+    _po_old=${!_po_name}
+    if { [ "${_po_old}" = true ] || [ "${_po_old}" = false ]; } \
+        && [ "${_po_value}" != true ] && [ "${_po_value}" != false ]; then
+        echo "$0: option --${_po_name} takes true or false, got '${_po_value}'" >&2
+        exit 1
+    fi
+    printf -v "${_po_name}" '%s' "${_po_value}"
+done
+unset _po_arg _po_name _po_value _po_old
+true
