@@ -1,0 +1,46 @@
+"""argparse with `--config file.yaml`: the YAML gives the defaults, the command line overrides them.
+
+ESPnet semantics: every top-level key of the YAML must be an option of the parser (an unknown key is
+an error naming the key and the file); values from the file are taken as they are (no type conversion);
+options given on the command line win, and `--<name>_conf key=value` merges into the dict from the file.
+"""
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """`argparse.ArgumentParser` plus `--config`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_argument("--config", help="Give config file in yaml format")
+
+    def parse_known_args(self, args=None, namespace=None):
+        # First pass: find "--config" only.
+        _args, _ = super().parse_known_args(args, namespace)
+        if _args.config is not None:
+            path = Path(_args.config)
+            if not path.exists():
+                self.error(f"--config: no such file: {path}")
+            with path.open("r", encoding="utf-8") as f:
+                try:
+                    d = yaml.safe_load(f)
+                except yaml.YAMLError as e:
+                    self.error(f"--config: {path} is not valid YAML: {e}")
+            if d is None:
+                d = {}
+            if not isinstance(d, dict):
+                self.error(f"--config: {path} must hold a mapping of option: value, got {type(d).__name__}")
+            dests = {action.dest for action in self._actions}
+            unknown = [k for k in d if k not in dests]
+            if unknown:
+                self.error(
+                    f"unrecognized option(s) {', '.join(map(str, unknown))} in the config file {path}; "
+                    "check the spelling against --help"
+                )
+            d.pop("config", None)  # a "config:" key inside a config file is ignored
+            self.set_defaults(**d)
+        return super().parse_known_args(args, namespace)
