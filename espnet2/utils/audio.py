@@ -108,6 +108,11 @@ class StreamResampler:
             return block
         return self.stream.resample_chunk(block, last=last)
 
+    def flush(self) -> np.ndarray:
+        """The samples still held back, at the end of the stream."""
+        shape = (0,) if self.num_channels == 1 else (0, self.num_channels)
+        return self.process(np.zeros(shape, dtype=np.float32), last=True)
+
 
 def iter_mono_blocks(
     path: PathLike, blocksize: int, channel: Optional[int] = None
