@@ -110,7 +110,8 @@ def resolve_distributed_mode(args) -> None:
             args.multiprocessing_distributed = False
         return
     if args.ngpu > 1:
-        raise RuntimeError(
-            f"--ngpu {args.ngpu} needs one process per GPU: add --multiprocessing_distributed true, or launch with torchrun"
-        )
+        # one process per GPU on this machine
+        args.multiprocessing_distributed = True
+        args.distributed = True
+        return
     args.distributed = False
