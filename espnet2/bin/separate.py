@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Separate audio files with a trained model: ``tisdiss-separate`` / ``egs2/wsj0_2mix/enh1/separate.py``.
+
+    tisdiss-separate --model_path exp/enh_train_xxx/valid.loss.ave_5best.pth mixture.wav
+    tisdiss-separate --model_path packed_model.zip --recursive --m_re 8 recordings/ -o separated/
+
+For each input ``<stem>.<ext>`` it writes ``<stem>_spk1.wav`` .. ``<stem>_spkJ.wav`` under
+``--output_dir``, mirroring the folder tree of a folder input, at the input's sample rate.
+
+- ``--model_path``: a ``.pth`` with the training ``config.yaml`` beside it, an experiment folder
+  holding both, or a zip written by ``python -m espnet2.bin.pack_model``.
+- Any sample rate: the input is resampled to the model's rate (soxr) and the outputs back.
+- Several channels: averaged to mono (a note is printed), or pick one with ``--channel`` (0-based).
+- Silence gives silent outputs; an input shorter than one STFT frame is zero-padded for the model.
+- Long recordings are separated in segments of ``--segment_size`` seconds (0: at once), read and
+  written block by block, so memory does not grow with the length of the recording.
+- Unreadable or non-audio files are reported and skipped; the exit status is 1 if any file failed.
+- Inputs are never written over; existing outputs only with ``--overwrite``.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+import numpy as np
+import soundfile as sf
+
+from espnet2.utils.audio import (
+    AudioError,
+    StreamResampler,
+    audio_extensions,
+    audio_info,
+    iter_mono_blocks,
+)
+
+BLOCK_SECONDS = 1.0  # input read per block (at the input's sample rate)
+
+
+class Job:
+    """One input file and the outputs it will get."""
+
+    def __init__(self, source: Path, outputs: List[Path]):
+        self.source = source
+        self.outputs = outputs
+
+
+def collect_inputs(
+    inputs: List[str], output_dir: Path, recursive: bool, num_spk: int
+) -> Tuple[List[Job], List[str]]:
+    """Plan the work: the files to separate (with their outputs) and the problems already found.
+
+    A file named on the command line is always tried; in a folder only files with an audio
+    extension are taken (all levels with ``recursive``), and nothing below ``output_dir`` when
+    that lies inside the folder.
+    """
+    exts = audio_extensions()
+    out_resolved = output_dir.resolve()
+    jobs: List[Job] = []
+    problems: List[str] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            root = path.resolve()
+            pattern = path.rglob("*") if recursive else path.iterdir()
+            files = sorted(p for p in pattern if p.is_file() and p.suffix.lower() in exts)
+            if out_resolved != root:
+                files = [p for p in files if out_resolved not in p.resolve().parents]
+            if not files:
+                problems.append(
+                    f"{path}: no audio files found{'' if recursive else ' (use --recursive for sub-folders)'}"
+                )
+            for p in files:
+                rel = p.resolve().relative_to(root)
+                base = output_dir / rel.parent
+                jobs.append(Job(p, [base / f"{p.stem}_spk{j + 1}.wav" for j in range(num_spk)]))
+        elif path.is_file():
+            jobs.append(Job(path, [output_dir / f"{path.stem}_spk{j + 1}.wav" for j in range(num_spk)]))
+        else:
+            problems.append(f"{path}: no such file or folder")
+    return jobs, problems
+
+
+def check_outputs(jobs: List[Job], overwrite: bool) -> Tuple[List[Job], List[str], List[str]]:
+    """Split the jobs into those to run, failures (an output would replace an input, or two
+    inputs would write the same output) and skips (outputs exist, no ``--overwrite``)."""
+    sources = {job.source.resolve(): job for job in jobs}
+    claimed: Dict[Path, Job] = {}
+    todo, failed, skipped = [], [], []
+    for job in jobs:
+        problem = None
+        for out in job.outputs:
+            r = out.resolve()
+            if r in sources:
+                problem = f"{job.source}: its output {out} would replace the input file {sources[r].source}; choose another --output_dir"
+                break
+            if r in claimed:
+                problem = (
+                    f"{job.source}: its output {out} is also the output of {claimed[r].source}; "
+                    "separate them into different --output_dir folders"
+                )
+                break
+        if problem is not None:
+            failed.append(problem)
+            continue
+        for out in job.outputs:
+            claimed[out.resolve()] = job
+        existing = [out for out in job.outputs if out.exists()]
+        if existing and not overwrite:
+            skipped.append(f"{job.source}: {existing[0]} exists; skipped (use --overwrite to replace it)")
+            continue
+        todo.append(job)
+    return todo, failed, skipped
+
+
+def _resampled(blocks: Iterable[np.ndarray], resampler: StreamResampler) -> Iterator[np.ndarray]:
+    """Pass blocks through a stream resampler, flushing it at the end."""
+    for block in blocks:
+        out = resampler.process(block)
+        if out.shape[0]:
+            yield out
+    out = resampler.flush()
+    if out.shape[0]:
+        yield out
+
+
+def _pieces(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """Cut blocks [n, ...] into pieces of at most ``size`` samples (bounds the resampler's output)."""
+    for block in blocks:
+        for start in range(0, block.shape[0], size):
+            yield block[start : start + size]
+
+
+def separate_file(separate, job: Job, channel: Optional[int], subtype: str) -> Dict[str, object]:
+    """Separate one file into its outputs, block by block; returns facts for the report.
+
+    Outputs are written to temporary names and renamed when complete, so a failure leaves no
+    half-written file and never touches an existing one.
+    """
+    fs_in, frames, channels = audio_info(job.source)
+    notes = []
+    if channels > 1:
+        if channel is None:
+            notes.append(f"{channels} channels averaged to mono (--channel N picks one)")
+        elif not 0 <= channel < channels:
+            raise AudioError(
+                f"{job.source}: has {channels} channels; --channel {channel} does not exist (use 0 .. {channels - 1})"
+            )
+    elif channel not in (None, 0):
+        raise AudioError(f"{job.source}: has 1 channel; --channel {channel} does not exist (use 0)")
+    if fs_in != separate.fs:
+        notes.append(f"resampled {fs_in} Hz -> {separate.fs} Hz -> {fs_in} Hz")
+
+    num_spk = separate.num_spk
+    blocksize = max(1, int(BLOCK_SECONDS * fs_in))
+    to_model = StreamResampler(fs_in, separate.fs, 1)
+    to_input = StreamResampler(separate.fs, fs_in, num_spk)
+    mono = iter_mono_blocks(job.source, blocksize, channel if channels > 1 else None)
+    separated = separate.separate_stream(_resampled(mono, to_model))  # [J, m] blocks at the model's rate
+    pieces = _pieces((b.T for b in separated), max(1, int(BLOCK_SECONDS * separate.fs)))
+    back = _resampled(pieces, to_input)  # [m, J] blocks at the input rate
+
+    for out in job.outputs:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    partials = [out.with_name(f".{out.name}.partial") for out in job.outputs]
+    writers = []
+    written = clipped = 0
+    try:
+        for p in partials:
+            writers.append(sf.SoundFile(str(p), "w", samplerate=fs_in, channels=1, format="WAV", subtype=subtype))
+        for block in back:
+            block = block[: max(0, frames - written)]
+            if block.shape[0] == 0:
+                continue
+            if subtype.startswith("PCM"):
+                clipped += int(np.count_nonzero(np.abs(block) > 1.0))
+            for j, w in enumerate(writers):
+                w.write(block[:, j])
+            written += block.shape[0]
+        if written < frames:  # the resampler may come back a sample short
+            for w in writers:
+                w.write(np.zeros(frames - written, dtype=np.float32))
+        for w in writers:
+            w.close()
+        for p, out in zip(partials, job.outputs):
+            os.replace(p, out)
+    finally:
+        for w in writers:
+            if not w.closed:
+                w.close()
+        for p in partials:
+            if p.exists():
+                p.unlink()
+    if frames == 0:
+        notes.append("empty input, empty outputs")
+    if clipped:
+        notes.append(f"{clipped} samples clipped to [-1, 1] (--subtype FLOAT keeps them)")
+    return {"seconds": frames / fs_in if fs_in else 0.0, "m_re": separate.last_m_re, "notes": notes}
+
+
+def get_parser() -> argparse.ArgumentParser:
+    from espnet2.bin.enh_inference import DEFAULT_M_RE_MAX, DEFAULT_M_RE_THRESHOLD, parse_m_re
+
+    parser = argparse.ArgumentParser(
+        prog="separate.py",
+        description="Separate the speakers of audio files with a trained TISDiSS / TF-Locoformer model.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="+", help="Audio files and/or folders of audio files")
+    parser.add_argument(
+        "--model_path", required=True,
+        help="A .pth with config.yaml beside it, an experiment folder, or a packed model .zip",
+    )  # fmt: skip
+    parser.add_argument("-o", "--output_dir", default="separated", help="Where to write <stem>_spk{j}.wav")
+    parser.add_argument("-r", "--recursive", action="store_true", help="Also search sub-folders of folder inputs")
+    parser.add_argument(
+        "--m_re", type=parse_m_re, default=None,
+        help="Refinement repeats M_re (TISDiSS): an integer, or 'auto' (default: the model's)",
+    )  # fmt: skip
+    parser.add_argument("--m_re_max", type=int, default=DEFAULT_M_RE_MAX, help="The most repeats with --m_re auto")
+    parser.add_argument(
+        "--m_re_threshold", type=float, default=DEFAULT_M_RE_THRESHOLD,
+        help="--m_re auto stops once the relative change of the outputs between two repeats is below this",
+    )  # fmt: skip
+    parser.add_argument("--device", default="auto", help="auto (a GPU when present), cpu, cuda, cuda:1 ...")
+    parser.add_argument(
+        "--segment_size", type=float, default=20.0,
+        help="Seconds; longer inputs are separated segment by segment (0: whole files at once)",
+    )  # fmt: skip
+    parser.add_argument("--hop_size", type=float, default=None, help="Seconds between segments (default: 3/4 of --segment_size)")
+    parser.add_argument("--channel", type=int, default=None, help="Channel of multi-channel inputs (0-based; default: average)")
+    parser.add_argument("--model_fs", type=int, default=None, help="The model's sample rate (default: from its config, else 8000)")
+    parser.add_argument("--subtype", default="PCM_16", choices=["PCM_16", "PCM_24", "FLOAT"], help="WAV sample format")
+    parser.add_argument("--overwrite", action="store_true", help="Replace existing outputs (inputs are never replaced)")
+    parser.add_argument("--quiet", action="store_true", help="Only report problems")
+    return parser
+
+
+def main(cmd: Optional[List[str]] = None) -> int:
+    """Run the command line; returns the exit status (0: all files separated or skipped)."""
+    parser = get_parser()
+    args = parser.parse_args(cmd)
+    if args.channel is not None and args.channel < 0:
+        parser.error(f"--channel {args.channel}: channels are counted from 0")
+
+    from espnet2.bin.enh_inference import SeparateSpeech
+
+    try:
+        separate = SeparateSpeech.from_model_path(
+            args.model_path,
+            m_re=args.m_re,
+            m_re_max=args.m_re_max,
+            m_re_threshold=args.m_re_threshold,
+            segment_size=args.segment_size if args.segment_size > 0 else None,
+            hop_size=args.hop_size,
+            fs=args.model_fs,
+            device=args.device,
+        )
+    except (OSError, ValueError, KeyError) as e:
+        print(f"separate.py: error: cannot load the model: {e}", file=sys.stderr)
+        return 2
+
+    output_dir = Path(args.output_dir)
+    jobs, failed = collect_inputs(args.inputs, output_dir, args.recursive, separate.num_spk)
+    todo, refused, skipped = check_outputs(jobs, args.overwrite)
+    failed += refused
+    for msg in failed:
+        print(f"FAILED {msg}", file=sys.stderr)
+    for msg in skipped:
+        print(f"SKIPPED {msg}", file=sys.stderr)
+
+    def say(msg: str):
+        if not args.quiet:
+            print(msg, flush=True)
+
+    m_re_text = "auto" if separate.m_re == "auto" else separate.current_m_re
+    if separate.fs_assumed:
+        say("Note: the model config does not state its sample rate (encoder_conf.default_fs); assuming 8000 Hz (--model_fs sets it)")
+    say(f"Model: {args.model_path} ({separate.num_spk} speakers, {separate.fs} Hz, M_re {m_re_text}) on {separate.device}")
+    audio_seconds = 0.0
+    start = time.perf_counter()
+    done = 0
+    for i, job in enumerate(todo):
+        try:
+            info = separate_file(separate, job, args.channel, args.subtype)
+        except (AudioError, FloatingPointError, ValueError, sf.LibsndfileError, RuntimeError) as e:
+            msg = str(e) if str(job.source) in str(e) else f"{job.source}: {e}"
+            failed.append(msg)
+            print(f"FAILED {msg}", file=sys.stderr)
+            continue
+        done += 1
+        audio_seconds += info["seconds"]
+        extra = ""
+        if separate.m_re == "auto" and info["m_re"]:
+            extra = f", M_re {info['m_re'][0]:g}"
+        notes = "".join(f"; {n}" for n in info["notes"])
+        say(f"[{i + 1}/{len(todo)}] {job.source} -> {', '.join(map(str, job.outputs))} ({info['seconds']:.1f} s{extra}{notes})")
+    elapsed = time.perf_counter() - start
+    rtf = f", real-time factor {elapsed / audio_seconds:.3f}" if audio_seconds > 0 else ""
+    say(f"Separated {done} file(s), {len(skipped)} skipped, {len(failed)} failed; {audio_seconds:.1f} s of audio in {elapsed:.1f} s{rtf}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
