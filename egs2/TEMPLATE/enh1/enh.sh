@@ -77,6 +77,7 @@ ref_channel=0            # Channel scored for multi-channel signals.
 
 # Packing related
 packed_model=            # Output of stage 9 (default: <enh_exp>/packed_model.zip).
+print_enh_exp=false      # Print the experiment directory and exit (for scripts such as infer_run.sh).
 
 # [Task dependent] Set the datadir name created by local/data.sh
 train_set=               # Name of training set.
@@ -148,6 +149,10 @@ fi
 enh_stats_dir="${expdir}/enh_stats_${fs}"
 [ -z "${enh_exp}" ] && enh_exp="${expdir}/enh_${enh_tag}"
 [ -z "${packed_model}" ] && packed_model="${enh_exp}/packed_model.zip"
+if ${print_enh_exp}; then
+    echo "${enh_exp}"
+    exit 0
+fi
 
 # Names of the scp files with references, as "<file> <name in the model>" pairs.
 ref_scps=()

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# mini_2mix data preparation (stage 1 of enh.sh): mix the committed corpus by its
+# WSJ0-2mix style lists (corpus/lists/mix_2_spk_{tr,cv,tt}.txt) with the same P.56 mixing
+# code as WSJ0-2mix, into data/{tr,cv,tt}.
+set -e
+set -u
+set -o pipefail
+
+log() {
+    local fname=${BASH_SOURCE[1]##*/}
+    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
+}
+
+min_or_max=min          # min (cut to the shorter source) or max (zero-pad to the longer).
+sample_rate=8k          # 8k (the corpus rate) or 16k (upsampled).
+mix_dir=data/local/mix  # Mixtures go to <mix_dir>/{tr,cv,tt}/{mix,s1,s2}.
+num_train=              # Use only the first N training mixtures (default: all).
+nj=2                    # Parallel processes.
+python=python3          # Python interpreter.
+
+help_message="Usage: $0 [options]
+Makes data/{tr,cv,tt} from the mini_2mix corpus (MINI_2MIX= in db.sh)."
+
+. ./db.sh
+. ./path.sh
+. utils/parse_options.sh
+
+for x in tr cv tt; do
+    list="${MINI_2MIX}/lists/mix_2_spk_${x}.txt"
+    if [ ! -f "${list}" ]; then
+        log "Error: ${list} does not exist: MINI_2MIX in db.sh must point at the corpus"
+        exit 1
+    fi
+    if [ "${x}" = tr ] && [ -n "${num_train}" ]; then
+        mkdir -p data/local
+        head -n "${num_train}" "${list}" > data/local/mix_2_spk_tr.txt
+        list=data/local/mix_2_spk_tr.txt
+    fi
+    "${python}" -m espnet2.utils.wsj0_mix mix --list "${list}" --wav_root "${MINI_2MIX}" \
+        --out_dir "${mix_dir}/${x}" --fs "${sample_rate}" --mode "${min_or_max}" --num_spk 2 \
+        --nj "${nj}" --data_dir "data/${x}"
+    utils/validate_data_dir.sh --num_spk 2 "data/${x}"
+done
+log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# WSJ0-2mix data preparation (stage 1 of enh.sh):
+#   1. the MERL mixing lists mix_2_spk_{tr,cv,tt}.txt (downloaded, or --mix_lists DIR);
+#   2. the WSJ0 utterances they name, SPHERE -> wav (sph2pipe, else ffmpeg, else python for
+#      uncompressed SPHERE; tools/installers/install_sph2pipe.sh installs sph2pipe);
+#   3. the mixtures (P.56 levels, as create_wav_2speakers.m) and the data directories
+#      data/{tr,cv,tt}_<min_or_max>_<sample_rate>.
+set -e
+set -u
+set -o pipefail
+
+log() {
+    local fname=${BASH_SOURCE[1]##*/}
+    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
+}
+
+stage=1                 # 1: mixing lists, 2: WSJ0 to wav, 3: mixtures and data directories.
+stop_stage=3            # Last stage to run.
+min_or_max=min          # min (cut to the shorter source) or max (zero-pad to the longer).
+sample_rate=8k          # 8k or 16k.
+mix_lists=              # Directory with mix_2_spk_{tr,cv,tt}.txt (default: download them).
+mix_lists_url=https://www.merl.com/demos/deep-clustering/create-speaker-mixtures.zip # The MERL scripts.
+wsj0_wav=data/local/wsj0_wav   # Where WSJ0 is written as wav.
+mix_dir=data/local/wsj0_mix    # Mixtures: <mix_dir>/2speakers/wav<sample_rate>/<min_or_max>/{tr,cv,tt}.
+sphere_tool=            # sph2pipe, ffmpeg or python (default: the first one installed).
+nj=8                    # Parallel processes for conversion and mixing.
+python=python3          # Python interpreter.
+
+help_message="Usage: $0 [options]
+Makes data/{tr,cv,tt}_<min_or_max>_<sample_rate> from WSJ0 (set WSJ0= in db.sh)."
+
+. ./db.sh
+. ./path.sh
+. utils/parse_options.sh
+
+case "${min_or_max}" in
+    min|max) ;;
+    *) log "Error: --min_or_max must be min or max, got '${min_or_max}'"; exit 2 ;;
+esac
+case "${sample_rate}" in
+    8k|16k) ;;
+    *) log "Error: --sample_rate must be 8k or 16k, got '${sample_rate}'"; exit 2 ;;
+esac
+list_dir=data/local/mix_lists
+
+if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+    mkdir -p "${list_dir}"
+    if [ -n "${mix_lists}" ]; then
+        log "Stage 1: mixing lists from ${mix_lists}"
+        for x in tr cv tt; do
+            if [ ! -f "${mix_lists}/mix_2_spk_${x}.txt" ]; then
+                log "Error: ${mix_lists}/mix_2_spk_${x}.txt does not exist: --mix_lists must be the" \
+                    "directory holding mix_2_spk_{tr,cv,tt}.txt"
+                exit 1
+            fi
+            cp "${mix_lists}/mix_2_spk_${x}.txt" "${list_dir}/"
+        done
+    elif [ ! -f "${list_dir}/mix_2_spk_tt.txt" ]; then
+        log "Stage 1: downloading the mixing lists: ${mix_lists_url}"
+        "${python}" pyscripts/utils/download_mix_lists.py "${mix_lists_url}" "${list_dir}"
+    else
+        log "Stage 1: mixing lists already in ${list_dir}"
+    fi
+fi
+
+if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+    if [ -z "${WSJ0}" ] || [ ! -d "${WSJ0}" ]; then
+        log "Error: WSJ0='${WSJ0}' is not a directory: set WSJ0= in db.sh to your copy of LDC93S6A"
+        exit 1
+    fi
+    log "Stage 2: WSJ0 (${WSJ0}) -> wav (${wsj0_wav})"
+    "${python}" -m espnet2.utils.wsj0_mix convert --wsj0 "${WSJ0}" --wav_root "${wsj0_wav}" \
+        --nj "${nj}" ${sphere_tool:+--tool "${sphere_tool}"} "${list_dir}"/mix_2_spk_{tr,cv,tt}.txt
+fi
+
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+    log "Stage 3: ${min_or_max} ${sample_rate} mixtures -> ${mix_dir}, data/*_${min_or_max}_${sample_rate}"
+    for x in tr cv tt; do
+        "${python}" -m espnet2.utils.wsj0_mix mix --list "${list_dir}/mix_2_spk_${x}.txt" \
+            --wav_root "${wsj0_wav}" --out_dir "${mix_dir}/2speakers/wav${sample_rate}/${min_or_max}/${x}" \
+            --fs "${sample_rate}" --mode "${min_or_max}" --num_spk 2 --nj "${nj}" \
+            --data_dir "data/${x}_${min_or_max}_${sample_rate}"
+        utils/validate_data_dir.sh --num_spk 2 "data/${x}_${min_or_max}_${sample_rate}"
+    done
+fi
+log "Successfully finished. [elapsed=${SECONDS}s]"
