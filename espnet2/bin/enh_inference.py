@@ -189,8 +189,14 @@ class SeparateSpeech:
         self.m_re_max = int(m_re_max)
         self.m_re_threshold = float(m_re_threshold)
 
+        model_fs = getattr(self.model.encoder, "fs", None)
+        if fs is not None and model_fs is not None and int(fs) != int(model_fs):
+            raise ValueError(
+                f"the model works at {model_fs} Hz (encoder_conf.default_fs of its config) but the sample rate "
+                f"given is {fs} Hz; resample the data to {model_fs} Hz (or pass --fs {model_fs})"
+            )
         if fs is None:
-            fs = getattr(self.model.encoder, "fs", None)
+            fs = model_fs
         self.fs_assumed = fs is None
         if fs is None:
             fs = 8000
@@ -366,7 +372,7 @@ class SeparateSpeech:
                 bar = self._progressbar(n)
                 wav = separate_long(
                     lambda x: self._separate_array(x, record),
-                    speech_mix[b, :n].numpy(),
+                    speech_mix[b, :n].cpu().numpy(),
                     seg,
                     hop,
                     self.num_spk,

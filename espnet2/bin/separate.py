@@ -23,7 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 import soundfile as sf
@@ -133,8 +133,12 @@ def _pieces(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
             yield block[start : start + size]
 
 
-def separate_file(separate, job: Job, channel: Optional[int], subtype: str) -> Dict[str, object]:
+def separate_file(
+    separate, job: Job, channel: Optional[int], subtype: str, progress: Optional[Callable[[int], None]] = None
+) -> Dict[str, object]:
     """Separate one file into its outputs, block by block; returns facts for the report.
+
+    ``progress`` is called with the number of frames written each time a block is written.
 
     Outputs are written to temporary names and renamed when complete, so a failure leaves no
     half-written file and never touches an existing one.
@@ -179,6 +183,8 @@ def separate_file(separate, job: Job, channel: Optional[int], subtype: str) -> D
             for j, w in enumerate(writers):
                 w.write(block[:, j])
             written += block.shape[0]
+            if progress is not None:
+                progress(block.shape[0])
         if written < frames:  # the resampler may come back a sample short
             for w in writers:
                 w.write(np.zeros(frames - written, dtype=np.float32))
@@ -282,14 +288,27 @@ def main(cmd: Optional[List[str]] = None) -> int:
     audio_seconds = 0.0
     start = time.perf_counter()
     done = 0
+    show_bar = not args.quiet and sys.stderr.isatty()
     for i, job in enumerate(todo):
+        bar = None
+        if show_bar:
+            from tqdm import tqdm
+
+            try:
+                total = audio_info(job.source)[1]
+            except AudioError:
+                total = None
+            bar = tqdm(total=total, unit="frame", unit_scale=True, leave=False, desc=job.source.name)
         try:
-            info = separate_file(separate, job, args.channel, args.subtype)
+            info = separate_file(separate, job, args.channel, args.subtype, None if bar is None else bar.update)
         except (AudioError, FloatingPointError, ValueError, sf.LibsndfileError, RuntimeError) as e:
             msg = str(e) if str(job.source) in str(e) else f"{job.source}: {e}"
             failed.append(msg)
             print(f"FAILED {msg}", file=sys.stderr)
             continue
+        finally:
+            if bar is not None:
+                bar.close()
         done += 1
         audio_seconds += info["seconds"]
         extra = ""

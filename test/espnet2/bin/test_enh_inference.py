@@ -160,6 +160,8 @@ def test_segmented_long_input(tiny_model):
     assert err < 1e-5
     with pytest.raises(ValueError, match="--hop_size"):
         SeparateSpeech(config, model_file, segment_size=0.25, hop_size=0.25)
+    with pytest.raises(ValueError, match="works at 8000 Hz .* given is 16000 Hz"):
+        SeparateSpeech(config, model_file, fs=16000)
 
 
 def test_model_path_forms(tiny_model, model_writer, tmp_path):
@@ -182,14 +184,14 @@ def test_model_path_forms(tiny_model, model_writer, tmp_path):
         find_model_files(two)
 
 
-def write_data(tmp_path, lengths):
+def write_data(tmp_path, lengths, fs=FS):
     wav_dir = tmp_path / "wav"
     wav_dir.mkdir()
     lines, mixes = [], {}
     for i, n in enumerate(lengths):
         key = f"utt{i}"
         mixes[key] = mixture(n, seed=10 + i)
-        sf.write(wav_dir / f"{key}.wav", mixes[key], FS, subtype="FLOAT")
+        sf.write(wav_dir / f"{key}.wav", mixes[key], fs, subtype="FLOAT")
         lines.append(f"{key} {wav_dir / f'{key}.wav'}\n")
     (tmp_path / "wav.scp").write_text("".join(lines))
     return mixes
@@ -230,12 +232,12 @@ def test_command_line(tiny_model, tmp_path, caplog):
 
 def test_command_line_rejects_wrong_rate(tiny_model, tmp_path):
     config, model_file = tiny_model
-    write_data(tmp_path, [1000])
-    with pytest.raises(ValueError, match="utt0' is at 8000 Hz but --fs is 16000"):
-        main(
-            [
-                "--data_path_and_name_and_type", f"{tmp_path / 'wav.scp'},speech_mix,sound",
-                "--train_config", str(config), "--model_file", str(model_file),
-                "--output_dir", str(tmp_path / "o"), "--fs", "16000",
-            ]
-        )  # fmt: skip
+    write_data(tmp_path, [1000], fs=16000)
+    argv = [
+        "--data_path_and_name_and_type", f"{tmp_path / 'wav.scp'},speech_mix,sound",
+        "--train_config", str(config), "--model_file", str(model_file), "--output_dir", str(tmp_path / "o"),
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="utt0' is at 16000 Hz but --fs is 8000"):
+        main(argv + ["--fs", "8000"])
+    with pytest.raises(ValueError, match="model works at 8000 Hz"):
+        main(argv + ["--fs", "16000"])
