@@ -168,7 +168,9 @@ class SeparateSpeech:
         overrides = None
         if inference_config is not None:
             overrides = (
-                dict(inference_config) if isinstance(inference_config, dict) else load_inference_config(inference_config)
+                dict(inference_config)
+                if isinstance(inference_config, dict)
+                else load_inference_config(inference_config)
             )
         self.model, self.train_args = EnhancementTask.build_model_from_file(
             train_config, model_file, self.device, overrides=overrides
@@ -185,7 +187,9 @@ class SeparateSpeech:
                     f"--m_re auto: separator {type(self.model.separator).__name__} has no refinement repeats"
                 )
             if int(m_re_max) < 1 or m_re_threshold <= 0:
-                raise ValueError(f"--m_re auto needs m_re_max >= 1 and m_re_threshold > 0, got {m_re_max}, {m_re_threshold}")
+                raise ValueError(
+                    f"--m_re auto needs m_re_max >= 1 and m_re_threshold > 0, got {m_re_max}, {m_re_threshold}"
+                )
         self.m_re_max = int(m_re_max)
         self.m_re_threshold = float(m_re_threshold)
 
@@ -429,7 +433,8 @@ def _parse_data_arg(value: str) -> Tuple[str, str, str]:
     parts = value.split(",")
     if len(parts) != 3:
         raise argparse.ArgumentTypeError(
-            f"--data_path_and_name_and_type: expected 'path,name,type' (e.g. data/tt/wav.scp,speech_mix,sound), got {value!r}"
+            "--data_path_and_name_and_type: expected 'path,name,type' "
+            f"(e.g. data/tt/wav.scp,speech_mix,sound), got {value!r}"
         )
     return parts[0], parts[1], parts[2]
 
@@ -474,9 +479,7 @@ def inference(
     torch.manual_seed(seed)
     mixtures = [(path, typ) for path, name, typ in data_path_and_name_and_type if name == "speech_mix"]
     if len(mixtures) != 1:
-        raise ValueError(
-            "--data_path_and_name_and_type: give the mixtures exactly once as 'path,speech_mix,sound'"
-        )
+        raise ValueError("--data_path_and_name_and_type: give the mixtures exactly once as 'path,speech_mix,sound'")
     mix_path, mix_type = mixtures[0]
     if mix_type != "sound":
         raise ValueError(f"--data_path_and_name_and_type {mix_path}: type {mix_type!r} is not supported; use 'sound'")
@@ -488,7 +491,9 @@ def inference(
             keys = [line.split(maxsplit=1)[0] for line in f if line.strip()]
         missing = [k for k in keys if k not in reader]
         if missing:
-            raise KeyError(f"--key_file {key_file}: {len(missing)} utterance(s) missing from {mix_path}, e.g. {missing[0]}")
+            raise KeyError(
+                f"--key_file {key_file}: {len(missing)} utterance(s) missing from {mix_path}, e.g. {missing[0]}"
+            )
     else:
         keys = list(reader.keys())
 
@@ -506,10 +511,11 @@ def inference(
         device=resolve_device(None, ngpu),
         dtype=dtype,
     )
-    logging.info(
-        f"Separating {len(keys)} utterance(s) on {separate.device}; M_re: "
-        f"{'auto (max %d, threshold %g)' % (separate.m_re_max, separate.m_re_threshold) if separate.m_re == 'auto' else separate.current_m_re}"
-    )
+    if separate.m_re == "auto":
+        m_re_text = f"auto (max {separate.m_re_max}, threshold {separate.m_re_threshold:g})"
+    else:
+        m_re_text = str(separate.current_m_re)
+    logging.info(f"Separating {len(keys)} utterance(s) on {separate.device}; M_re: {m_re_text}")
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -632,7 +638,9 @@ def get_parser() -> argparse.ArgumentParser:
         help="'path,speech_mix,sound' (other names are ignored)",
     )  # fmt: skip
     group.add_argument("--key_file", type=str_or_none, default=None, help="Only these utterances")
-    group.add_argument("--allow_variable_data_keys", type=str2bool, default=False, help="Accepted for ESPnet compatibility")
+    group.add_argument(
+        "--allow_variable_data_keys", type=str2bool, default=False, help="Accepted for ESPnet compatibility"
+    )
 
     group = parser.add_argument_group("Output data related")
     group.add_argument(

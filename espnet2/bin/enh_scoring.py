@@ -115,9 +115,7 @@ def bss_eval_sources(ref: np.ndarray, est: np.ndarray) -> Tuple[np.ndarray, np.n
 
         from mir_eval.separation import bss_eval_sources as mir_bss_eval_sources
     except ImportError:
-        raise ImportError(
-            "SDR/SIR/SAR need fast_bss_eval (or mir_eval): pip install fast_bss_eval"
-        ) from None
+        raise ImportError("SDR/SIR/SAR need fast_bss_eval (or mir_eval): pip install fast_bss_eval") from None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         sdr, sir, sar, _ = mir_bss_eval_sources(ref, est, compute_permutation=False)
@@ -172,9 +170,7 @@ def score_utterance(
     ref = np.asarray(ref, dtype=np.float64)
     est = np.asarray(est, dtype=np.float64)
     if ref.shape != est.shape or ref.ndim != 2:
-        raise ValueError(
-            f"references {ref.shape} and estimates {est.shape} must both be [J, N] of one shape"
-        )
+        raise ValueError(f"references {ref.shape} and estimates {est.shape} must both be [J, N] of one shape")
     perm = si_snr_permutation(ref, est)
     est = est[perm]
     num_spk = ref.shape[0]
@@ -291,8 +287,7 @@ def _load(reader, key: str, scp: str, ref_channel: int) -> Tuple[int, np.ndarray
     if wav.ndim == 2:
         if not 0 <= ref_channel < wav.shape[1]:
             raise ValueError(
-                f"{scp}: utterance {key!r} has {wav.shape[1]} channels; --ref_channel {ref_channel} "
-                "is out of range"
+                f"{scp}: utterance {key!r} has {wav.shape[1]} channels; --ref_channel {ref_channel} " "is out of range"
             )
         wav = wav[:, ref_channel]
     return fs, wav
@@ -323,9 +318,7 @@ def scoring(
     from espnet2.fileio.sound_scp import SoundScpReader
 
     if len(ref_scp) != len(inf_scp):
-        raise ValueError(
-            f"{len(ref_scp)} --ref_scp but {len(inf_scp)} --inf_scp given; give one of each per speaker"
-        )
+        raise ValueError(f"{len(ref_scp)} --ref_scp but {len(inf_scp)} --inf_scp given; give one of each per speaker")
     for scp in list(ref_scp) + list(inf_scp) + ([mix_scp] if mix_scp else []):
         if not Path(scp).is_file():
             raise FileNotFoundError(f"scp file {scp} does not exist")
@@ -361,9 +354,7 @@ def scoring(
                     )
             for (_, wav), scp in zip(refs, ref_scp):
                 if not np.any(wav):
-                    raise ValueError(
-                        f"{scp}: reference of utterance {key!r} is silent; SDR and SI-SNR are undefined"
-                    )
+                    raise ValueError(f"{scp}: reference of utterance {key!r} is silent; SDR and SI-SNR are undefined")
             mix = None
             if mix_reader is not None:
                 rate, mix = _load(mix_reader, key, mix_scp, ref_channel)
@@ -420,12 +411,20 @@ def get_parser() -> argparse.ArgumentParser:
         help="Accepted for ESPnet compatibility; scores are always computed in float64",
     )
     group = parser.add_argument_group("Input data related")
-    group.add_argument("--ref_scp", type=str, action="append", default=[], help="spk{j}.scp of the references, once per speaker")
-    group.add_argument("--inf_scp", type=str, action="append", default=[], help="scp of the estimates, once per speaker")
+    group.add_argument(
+        "--ref_scp", type=str, action="append", default=[], help="spk{j}.scp of the references, once per speaker"
+    )
+    group.add_argument(
+        "--inf_scp", type=str, action="append", default=[], help="scp of the estimates, once per speaker"
+    )
     group.add_argument("--mix_scp", type=str, default=None, help="wav.scp of the mixtures (enables SDRi, SI_SNRi)")
-    group.add_argument("--key_file", type=str, default=None, help="Utterances to score (default: those of the first --ref_scp)")
+    group.add_argument(
+        "--key_file", type=str, default=None, help="Utterances to score (default: those of the first --ref_scp)"
+    )
     group.add_argument("--ref_channel", type=int, default=0, help="Channel of multi-channel signals to score")
-    group.add_argument("--use_pesq", type=str2bool_or_auto, default="auto", help="auto: when the pesq package is installed")
+    group.add_argument(
+        "--use_pesq", type=str2bool_or_auto, default="auto", help="auto: when the pesq package is installed"
+    )
     group.add_argument(
         "--merge_dirs",
         type=str,

@@ -47,9 +47,7 @@ class Job:
         self.outputs = outputs
 
 
-def collect_inputs(
-    inputs: List[str], output_dir: Path, recursive: bool, num_spk: int
-) -> Tuple[List[Job], List[str]]:
+def collect_inputs(inputs: List[str], output_dir: Path, recursive: bool, num_spk: int) -> Tuple[List[Job], List[str]]:
     """Plan the work: the files to separate (with their outputs) and the problems already found.
 
     A file named on the command line is always tried; in a folder only files with an audio
@@ -94,7 +92,10 @@ def check_outputs(jobs: List[Job], overwrite: bool) -> Tuple[List[Job], List[str
         for out in job.outputs:
             r = out.resolve()
             if r in sources:
-                problem = f"{job.source}: its output {out} would replace the input file {sources[r].source}; choose another --output_dir"
+                problem = (
+                    f"{job.source}: its output {out} would replace the input file {sources[r].source}; "
+                    "choose another --output_dir"
+                )
                 break
             if r in claimed:
                 problem = (
@@ -235,9 +236,15 @@ def get_parser() -> argparse.ArgumentParser:
         "--segment_size", type=float, default=20.0,
         help="Seconds; longer inputs are separated segment by segment (0: whole files at once)",
     )  # fmt: skip
-    parser.add_argument("--hop_size", type=float, default=None, help="Seconds between segments (default: 3/4 of --segment_size)")
-    parser.add_argument("--channel", type=int, default=None, help="Channel of multi-channel inputs (0-based; default: average)")
-    parser.add_argument("--model_fs", type=int, default=None, help="The model's sample rate (default: from its config, else 8000)")
+    parser.add_argument(
+        "--hop_size", type=float, default=None, help="Seconds between segments (default: 3/4 of --segment_size)"
+    )
+    parser.add_argument(
+        "--channel", type=int, default=None, help="Channel of multi-channel inputs (0-based; default: average)"
+    )
+    parser.add_argument(
+        "--model_fs", type=int, default=None, help="The model's sample rate (default: from its config, else 8000)"
+    )
     parser.add_argument("--subtype", default="PCM_16", choices=["PCM_16", "PCM_24", "FLOAT"], help="WAV sample format")
     parser.add_argument("--overwrite", action="store_true", help="Replace existing outputs (inputs are never replaced)")
     parser.add_argument("--quiet", action="store_true", help="Only report problems")
@@ -283,8 +290,14 @@ def main(cmd: Optional[List[str]] = None) -> int:
 
     m_re_text = "auto" if separate.m_re == "auto" else separate.current_m_re
     if separate.fs_assumed:
-        say("Note: the model config does not state its sample rate (encoder_conf.default_fs); assuming 8000 Hz (--model_fs sets it)")
-    say(f"Model: {args.model_path} ({separate.num_spk} speakers, {separate.fs} Hz, M_re {m_re_text}) on {separate.device}")
+        say(
+            "Note: the model config does not state its sample rate (encoder_conf.default_fs); "
+            "assuming 8000 Hz (--model_fs sets it)"
+        )
+    say(
+        f"Model: {args.model_path} ({separate.num_spk} speakers, {separate.fs} Hz, M_re {m_re_text}) "
+        f"on {separate.device}"
+    )
     audio_seconds = 0.0
     start = time.perf_counter()
     done = 0
@@ -315,10 +328,16 @@ def main(cmd: Optional[List[str]] = None) -> int:
         if separate.m_re == "auto" and info["m_re"]:
             extra = f", M_re {info['m_re'][0]:g}"
         notes = "".join(f"; {n}" for n in info["notes"])
-        say(f"[{i + 1}/{len(todo)}] {job.source} -> {', '.join(map(str, job.outputs))} ({info['seconds']:.1f} s{extra}{notes})")
+        say(
+            f"[{i + 1}/{len(todo)}] {job.source} -> {', '.join(map(str, job.outputs))} "
+            f"({info['seconds']:.1f} s{extra}{notes})"
+        )
     elapsed = time.perf_counter() - start
     rtf = f", real-time factor {elapsed / audio_seconds:.3f}" if audio_seconds > 0 else ""
-    say(f"Separated {done} file(s), {len(skipped)} skipped, {len(failed)} failed; {audio_seconds:.1f} s of audio in {elapsed:.1f} s{rtf}")
+    say(
+        f"Separated {done} file(s), {len(skipped)} skipped, {len(failed)} failed; "
+        f"{audio_seconds:.1f} s of audio in {elapsed:.1f} s{rtf}"
+    )
     return 1 if failed else 0
 
 

@@ -63,9 +63,7 @@ class DatadirWriter:
                 if child.has_children:
                     continue  # a sub-directory: its files are compared among themselves
                 if prev_child is not None and prev_child.keys != child.keys:
-                    warnings.warn(
-                        f"Ids are mismatching between {prev_child.path} and {child.path}"
-                    )
+                    warnings.warn(f"Ids are mismatching between {prev_child.path} and {child.path}")
                 prev_child = child
         elif self.fd is not None:
             self.fd.close()

@@ -40,9 +40,7 @@ def audio_info(path: PathLike) -> Tuple[int, int, int]:
     return int(info.samplerate), int(info.frames), int(info.channels)
 
 
-def read_audio(
-    path: PathLike, dtype: str = "float32", always_2d: bool = False
-) -> Tuple[np.ndarray, int]:
+def read_audio(path: PathLike, dtype: str = "float32", always_2d: bool = False) -> Tuple[np.ndarray, int]:
     """Read a whole file.
 
     Returns:
@@ -114,9 +112,7 @@ class StreamResampler:
         return self.process(np.zeros(shape, dtype=np.float32), last=True)
 
 
-def iter_mono_blocks(
-    path: PathLike, blocksize: int, channel: Optional[int] = None
-) -> Iterator[np.ndarray]:
+def iter_mono_blocks(path: PathLike, blocksize: int, channel: Optional[int] = None) -> Iterator[np.ndarray]:
     """Read a file block by block as float32 mono [n] (downmixed, or ``channel``)."""
     try:
         f = sf.SoundFile(str(path))

@@ -23,7 +23,12 @@ TINY_CONFIG = {
     },
     "model_conf": {"normalize_variance": True},
     "criterions": [
-        {"name": "si_snr", "conf": {"eps": 1.0e-7}, "wrapper": "pit", "wrapper_conf": {"weight": 1.0, "independent_perm": True}}
+        {
+            "name": "si_snr",
+            "conf": {"eps": 1.0e-7},
+            "wrapper": "pit",
+            "wrapper_conf": {"weight": 1.0, "independent_perm": True},
+        }
     ],
 }
 

@@ -67,7 +67,9 @@ def test_m_re_overrides(tiny_model, tiny_config, tmp_path):
     mix = mixture(n=1200, seed=1)
     infer = tmp_path / "re_5.yaml"
     # a published-style override: the whole separator_conf with another M_re
-    infer.write_text(yaml.safe_dump({"separator_conf": dict(tiny_config["separator_conf"], reconstructor_repeat_times=5)}))
+    infer.write_text(
+        yaml.safe_dump({"separator_conf": dict(tiny_config["separator_conf"], reconstructor_repeat_times=5)})
+    )
     expected5 = direct(config, model_file, mix[None], m_re=5)
     expected1 = direct(config, model_file, mix[None], m_re=1)
     by_file = SeparateSpeech(config, model_file, inference_config=infer)

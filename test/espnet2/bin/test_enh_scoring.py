@@ -111,9 +111,7 @@ def test_score_utterance_against_references():
         expected_stoi = 100 * pystoi_stoi(ref[j], est[perm[j]], FS)
         assert scores["STOI"][j] == pytest.approx(expected_stoi, abs=1e-6)
         assert scores["SI_SNR"][j] == pytest.approx(si_snr(ref[j], est[perm[j]]), abs=1e-9)
-        assert scores["SI_SNRi"][j] == pytest.approx(
-            si_snr(ref[j], est[perm[j]]) - si_snr(ref[j], mix), abs=1e-9
-        )
+        assert scores["SI_SNRi"][j] == pytest.approx(si_snr(ref[j], est[perm[j]]) - si_snr(ref[j], mix), abs=1e-9)
     m_sdr_mix, _, _, _ = mir_eval_scores(ref, np.stack([mix, mix]))
     np.testing.assert_allclose(scores["SDRi"], m_sdr - m_sdr_mix, atol=0.02)
     assert np.all(scores["SI_SNRi"] > 5)
@@ -165,11 +163,20 @@ def test_cli_writes_espnet_files(scored_dataset):
     out = root / "scoring"
     main(
         [
-            "--output_dir", str(out),
-            "--ref_scp", str(root / "spk1.scp"), "--ref_scp", str(root / "spk2.scp"),
-            "--inf_scp", str(root / "inf1.scp"), "--inf_scp", str(root / "inf2.scp"),
-            "--mix_scp", str(root / "mix.scp"),
-            "--use_pesq", "false",
+            "--output_dir",
+            str(out),
+            "--ref_scp",
+            str(root / "spk1.scp"),
+            "--ref_scp",
+            str(root / "spk2.scp"),
+            "--inf_scp",
+            str(root / "inf1.scp"),
+            "--inf_scp",
+            str(root / "inf2.scp"),
+            "--mix_scp",
+            str(root / "mix.scp"),
+            "--use_pesq",
+            "false",
         ]
     )
     per_utt = {}
@@ -205,9 +212,14 @@ def test_pesq_true_without_package_is_refused(scored_dataset, monkeypatch):
     with pytest.raises(ImportError, match="pip install pesq"):
         main(
             [
-                "--output_dir", str(root / "s"),
-                "--ref_scp", str(root / "spk1.scp"), "--inf_scp", str(root / "inf1.scp"),
-                "--use_pesq", "true",
+                "--output_dir",
+                str(root / "s"),
+                "--ref_scp",
+                str(root / "spk1.scp"),
+                "--inf_scp",
+                str(root / "inf1.scp"),
+                "--use_pesq",
+                "true",
             ]
         )
 

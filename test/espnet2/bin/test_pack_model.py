@@ -19,11 +19,16 @@ def test_pack_and_unpack_roundtrip(tmp_path, monkeypatch):
     main(
         [
             "enh",
-            "--train_config", "exp/enh_train_x/config.yaml",
-            "--model_file", "exp/enh_train_x/valid.loss.best.pth",
-            "--option", "exp/enh_train_x/RESULTS.md",
-            "--option", "exp/enh_train_x/images",
-            "--outpath", "exp/enh_train_x/packed.zip",
+            "--train_config",
+            "exp/enh_train_x/config.yaml",
+            "--model_file",
+            "exp/enh_train_x/valid.loss.best.pth",
+            "--option",
+            "exp/enh_train_x/RESULTS.md",
+            "--option",
+            "exp/enh_train_x/images",
+            "--outpath",
+            "exp/enh_train_x/packed.zip",
         ]
     )
     packed = exp / "packed.zip"

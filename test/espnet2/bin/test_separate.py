@@ -39,7 +39,9 @@ def test_outputs_equal_separate_speech(tiny_model, tmp_path, capsys):
     config, model_file = tiny_model
     x = noise(2400)
     sf.write(tmp_path / "mix.wav", x, FS, subtype="FLOAT")
-    rc, out, err = run(capsys, "--model_path", model_file, tmp_path / "mix.wav", "-o", tmp_path / "out", "--device", "cpu")
+    rc, out, err = run(
+        capsys, "--model_path", model_file, tmp_path / "mix.wav", "-o", tmp_path / "out", "--device", "cpu"
+    )
     assert rc == 0, err
     expected = SeparateSpeech(config, model_file)(x)
     for j in (1, 2):
@@ -144,12 +146,25 @@ def test_packed_model_and_m_re(tiny_model, tmp_path, capsys):
     packed = pack_model(config, model_file, tmp_path / "model.zip")
     x = noise(1500, seed=8)
     sf.write(tmp_path / "m.wav", x, FS, subtype="FLOAT")
-    rc, out, err = run(capsys, "--model_path", packed, tmp_path / "m.wav", "-o", tmp_path / "o", "--m_re", "1", "--subtype", "FLOAT")
+    rc, out, err = run(
+        capsys, "--model_path", packed, tmp_path / "m.wav", "-o", tmp_path / "o", "--m_re", "1", "--subtype", "FLOAT"
+    )
     assert rc == 0, err
     assert "M_re 1" in out
     expected = SeparateSpeech(config, model_file, m_re=1)(x)
     np.testing.assert_allclose(read(tmp_path / "o" / "m_spk1.wav")[0], expected[0][0], atol=1e-6)
-    rc, out, err = run(capsys, "--model_path", packed, tmp_path / "m.wav", "-o", tmp_path / "o2", "--m_re", "auto", "--m_re_threshold", "1e9")
+    rc, out, err = run(
+        capsys,
+        "--model_path",
+        packed,
+        tmp_path / "m.wav",
+        "-o",
+        tmp_path / "o2",
+        "--m_re",
+        "auto",
+        "--m_re_threshold",
+        "1e9",
+    )
     assert rc == 0 and "M_re 2)" in out
     rc, out, err = run(capsys, "--model_path", tmp_path / "nothing.pth", tmp_path / "m.wav")
     assert rc == 2 and "cannot load the model" in err
@@ -183,7 +198,9 @@ def peak_memory_kb(model_file, wav, out_dir):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    return int(re.search(r"\bPEAK_KB (\d+)", proc.stdout).group(1)), int(re.search(r"TRACED_PEAK_KB (\d+)", proc.stdout).group(1))
+    return int(re.search(r"\bPEAK_KB (\d+)", proc.stdout).group(1)), int(
+        re.search(r"TRACED_PEAK_KB (\d+)", proc.stdout).group(1)
+    )
 
 
 def test_long_recording_memory_does_not_grow(tiny_config, model_writer, tmp_path):
