@@ -51,8 +51,9 @@ def collect_inputs(inputs: List[str], output_dir: Path, recursive: bool, num_spk
     """Plan the work: the files to separate (with their outputs) and the problems already found.
 
     A file named on the command line is always tried; in a folder only files with an audio
-    extension are taken (all levels with ``recursive``), and nothing below ``output_dir`` when
-    that lies inside the folder.
+    extension are taken (all levels with ``recursive``), and neither anything below ``output_dir``
+    when that lies inside the folder, nor the outputs of other files of the folder (a folder
+    separated into itself before: ``a_spk1.wav`` beside ``a.wav``).
     """
     exts = audio_extensions()
     out_resolved = output_dir.resolve()
@@ -70,10 +71,13 @@ def collect_inputs(inputs: List[str], output_dir: Path, recursive: bool, num_spk
                 problems.append(
                     f"{path}: no audio files found{'' if recursive else ' (use --recursive for sub-folders)'}"
                 )
+            folder_jobs = []
             for p in files:
                 rel = p.resolve().relative_to(root)
                 base = output_dir / rel.parent
-                jobs.append(Job(p, [base / f"{p.stem}_spk{j + 1}.wav" for j in range(num_spk)]))
+                folder_jobs.append(Job(p, [base / f"{p.stem}_spk{j + 1}.wav" for j in range(num_spk)]))
+            outputs = {out.resolve() for job in folder_jobs for out in job.outputs}
+            jobs.extend(job for job in folder_jobs if job.source.resolve() not in outputs)
         elif path.is_file():
             jobs.append(Job(path, [output_dir / f"{path.stem}_spk{j + 1}.wav" for j in range(num_spk)]))
         else:

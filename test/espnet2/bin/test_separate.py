@@ -136,6 +136,11 @@ def test_folders_mirror_and_never_overwrite(tiny_model, tmp_path, capsys):
     rc, out, err = run(capsys, "--model_path", model_file, src / "a.wav", src / "a_spk1.wav", "-o", src, "--overwrite")
     assert rc == 1 and "would replace the input file" in err
     assert (src / "a_spk1.wav").read_bytes() == before
+    # a folder separated into itself: earlier outputs are not taken as inputs
+    rc, out, err = run(capsys, "--model_path", model_file, src, "-o", src)
+    assert rc == 0, err
+    assert "a_spk1.wav ->" not in out and "a.wav: " in err and "skipped" in err
+    assert (src / "a_spk1.wav").read_bytes() == before
     # outputs below the input folder are not taken as inputs on the next run
     rc, out, err = run(capsys, "--model_path", model_file, tmp_path, "-o", tmp_path / "out", "-r")
     assert "out/a_spk1.wav" not in out
