@@ -132,6 +132,8 @@ class SeparateSpeech:
         m_re_max: the most refinement repeats with "auto"
         m_re_threshold: "auto" stops once the relative change of the outputs between two
             successive repeats, ``sqrt(sum_j |y_j^m - y_j^(m-1)|^2 / sum_j |y_j^m|^2)``, is below this
+            (so an utterance gets at least 2 repeats unless ``m_re_max`` is 1; the default is a
+            starting point, not yet tuned on data)
         segment_size: seconds; longer inputs are separated segment by segment (None: at once)
         hop_size: seconds between segment starts (default: 3/4 of ``segment_size``)
         fs: sample rate of the input (default: the model's ``encoder_conf.default_fs``, else 8000)
