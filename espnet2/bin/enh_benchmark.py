@@ -1,0 +1,241 @@
+"""Speed benchmark of a separation model: forward time, RTF, peak memory, FLOPs and GFLOP/s per M_re.
+
+Also measures, in the same run and on the same threads, the GFLOP/s of a large float32 matmul (the ceiling
+for this machine), and the time of one training step (forward, backward, AdamW) of a small config.
+
+    python -m espnet2.bin.enh_benchmark                       # flagship TISDiSS, 2 s at 8 kHz, M_re 1 3 6
+    python -m espnet2.bin.enh_benchmark --config conf/x.yaml --seconds 4 --m_re 1 2 4 8
+    python -m espnet2.bin.enh_benchmark --device cuda --amp bf16
+"""
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from espnet2.tasks.abs_task import load_config
+from espnet2.tasks.enh import EnhancementTask
+
+STFT_8K = dict(n_fft=128, hop_length=64)
+PIT_SI_SNR = [dict(name="si_snr", conf=dict(eps=1.0e-7), wrapper="pit", wrapper_conf=dict(weight=1.0, independent_perm=True))]
+FLAGSHIP_SEPARATOR = dict(
+    num_spk=2, emb_dim=128, attention_dim=128, n_heads=4, num_groups=4, norm_type="rmsgroupnorm", tf_order="ft",
+    ffn_type=["swiglu_conv1d", "swiglu_conv1d"], ffn_hidden_dim=[384, 384], conv1d_kernel=4, conv1d_shift=1,
+    dropout=0.0, eps=1.0e-5, encoder_n_layers=1, encoder_repeat_times=2, reconstructor_n_layers=1,
+    reconstructor_repeat_times=6, repeat_residual_module=True, reconstructor_repeat_residual_module=False,
+    reconstructor_multi_decoder=True, spliter_loss=True,
+)  # fmt: skip
+PRESETS = {
+    "flagship": dict(separator="tisdiss", separator_conf=FLAGSHIP_SEPARATOR),
+    # the tiny config of the mini recipe: flagship values, narrower and with 3 refinement repeats
+    "tiny": dict(
+        separator="tisdiss",
+        separator_conf={**FLAGSHIP_SEPARATOR, "emb_dim": 16, "attention_dim": 16, "n_heads": 2,
+                        "ffn_hidden_dim": [32, 32], "reconstructor_repeat_times": 3},
+    ),  # fmt: skip
+    "tflocoformer_m": dict(
+        separator="tflocoformer",
+        separator_conf=dict(num_spk=2, n_layers=6, emb_dim=128, attention_dim=128, n_heads=4,
+                            ffn_hidden_dim=[384, 384]),
+    ),  # fmt: skip
+}
+
+
+def preset_config(name: str) -> dict:
+    return dict(encoder="stft", encoder_conf=STFT_8K, decoder="stft", decoder_conf=STFT_8K,
+                criterions=PIT_SI_SNR, model_conf=dict(normalize_variance=True), **PRESETS[name])  # fmt: skip
+
+
+def build(config: dict, device: str) -> torch.nn.Module:
+    return EnhancementTask.build_model(argparse.Namespace(**config)).to(device)
+
+
+# ------------------------------------------------------------------ measurement helpers
+def sync(device: str):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def median_time(fn: Callable[[], object], device: str, repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_rss_bytes() -> Optional[int]:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS counter of this process (Linux: write 5 to clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_memory(fn: Callable[[], object], device: str) -> Optional[int]:
+    """Peak memory of one call above what was in use before it (CUDA allocator, or process RSS)."""
+    gc.collect()
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        fn()
+        return torch.cuda.max_memory_allocated() - base
+    if not reset_peak_rss():
+        return None
+    base = peak_rss_bytes()
+    fn()
+    peak = peak_rss_bytes()
+    return None if base is None or peak is None else peak - base
+
+
+def count_flops(fn: Callable[[], object]) -> int:
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def matmul_gflops(device: str, size: int = 2048, repeats: int = 5) -> float:
+    """Throughput of a large float32 matmul on the current threads (the machine's practical ceiling)."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    out = torch.empty(size, size, device=device)
+    seconds = median_time(lambda: torch.mm(a, b, out=out), device, repeats, warmup=2)
+    return 2 * size**3 / seconds / 1e9
+
+
+def autocast_context(device: str, amp: Optional[str]):
+    if amp is None:
+        return nullcontext()
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[amp]
+    return torch.autocast(device_type="cuda" if device.startswith("cuda") else "cpu", dtype=dtype)
+
+
+# ------------------------------------------------------------------ benchmarks
+def benchmark_forward(model, seconds: float, fs: int, m_res: List[Optional[int]], device: str, repeats: int,
+                      amp: Optional[str], batch: int = 1) -> List[Dict]:  # fmt: skip
+    """Per M_re: forward wall time, RTF, peak memory, FLOPs and GFLOP/s (inference: main estimate only)."""
+    model.eval()
+    mix = torch.randn(batch, int(seconds * fs), device=device)
+    rows = []
+    for m_re in m_res:
+        if m_re is not None:
+            model.set_m_re(m_re)
+
+        def run():
+            with torch.inference_mode(), autocast_context(device, amp):
+                return model.separate(mix)
+
+        flops = count_flops(run)
+        wall = median_time(run, device, repeats)
+        mem = peak_memory(run, device)
+        rows.append(dict(m_re=m_re, seconds=wall, rtf=wall / (seconds * batch), peak_mem=mem, flops=flops,
+                         gflops=flops / wall / 1e9))  # fmt: skip
+    return rows
+
+
+def benchmark_train_step(config: dict, device: str, batch: int, seconds: float, fs: int, repeats: int,
+                         amp: Optional[str]) -> float:  # fmt: skip
+    """Median seconds of one training step: forward (all exits, PIT SI-SNR), backward, AdamW."""
+    torch.manual_seed(0)
+    model = build(config, device).train()
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    n = int(seconds * fs)
+    num_spk = model.num_spk
+    refs = {f"speech_ref{j + 1}": torch.randn(batch, n, device=device) for j in range(num_spk)}
+    mix = sum(refs.values())
+
+    def step():
+        optim.zero_grad(set_to_none=True)
+        with autocast_context(device, amp):
+            loss, _, _ = model(mix, None, **refs)
+        loss.backward()
+        optim.step()
+
+    return median_time(step, device, repeats, warmup=2)
+
+
+def fmt_bytes(n: Optional[int]) -> str:
+    return "n/a" if n is None else f"{n / 2**20:.0f} MiB"
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=str, default=None, help="ESPnet-Enh training config (YAML)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="flagship", help="model when no --config")
+    parser.add_argument("--seconds", type=float, default=2.0, help="audio length of the forward benchmark")
+    parser.add_argument("--fs", type=int, default=8000, help="sample rate")
+    parser.add_argument("--batch", type=int, default=1, help="utterances per forward")
+    parser.add_argument("--m_re", type=int, nargs="+", default=[1, 3, 6], help="refinement repeats to time")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--amp", choices=["bf16", "fp16"], default=None, help="autocast dtype (CUDA)")
+    parser.add_argument("--train_preset", choices=sorted(PRESETS), default="tiny",
+                        help="config whose training step is timed")  # fmt: skip
+    parser.add_argument("--train_batch", type=int, default=4)
+    parser.add_argument("--train_seconds", type=float, default=1.0)
+    parser.add_argument("--train_repeats", type=int, default=5)
+    parser.add_argument("--skip_train", action="store_true", help="do not time the training step")
+    return parser
+
+
+def main(argv=None):
+    args = get_parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        sys.exit("--device cuda: no CUDA device is visible to PyTorch; use --device cpu")
+    config = load_config(args.config) if args.config else preset_config(args.preset)
+    model = build(config, args.device)
+    n_params = sum(p.numel() for p in model.parameters())
+    is_tisdiss = hasattr(model.separator, "set_m_re")
+    m_res = args.m_re if is_tisdiss else [None]
+    name = args.config or args.preset
+    print(f"# model: {name} ({n_params:,} parameters); {args.seconds:g} s at {args.fs} Hz, batch {args.batch}; "
+          f"device {args.device}, {torch.get_num_threads()} threads, amp {args.amp or 'off'}, torch {torch.__version__}")  # fmt: skip
+
+    peak = matmul_gflops(args.device)
+    rows = benchmark_forward(model, args.seconds, args.fs, m_res, args.device, args.repeats, args.amp, args.batch)
+    peak_after = matmul_gflops(args.device)
+    matmul = max(peak, peak_after)
+    print(f"# float32 matmul 2048^3: {peak:.1f} GFLOP/s before, {peak_after:.1f} after (ratio uses the higher)")
+    print("| M_re | forward s | RTF | peak mem | GFLOP | GFLOP/s | ratio to matmul |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['m_re'] if r['m_re'] is not None else '-'} | {r['seconds']:.3f} | {r['rtf']:.3f} | "
+              f"{fmt_bytes(r['peak_mem'])} | {r['flops'] / 1e9:.2f} | {r['gflops']:.1f} | {r['gflops'] / matmul:.0%} |")  # fmt: skip
+    if not args.skip_train:
+        train_config = preset_config(args.train_preset)
+        step = benchmark_train_step(train_config, args.device, args.train_batch, args.train_seconds, args.fs,
+                                    args.train_repeats, args.amp)  # fmt: skip
+        print(f"# training step ({args.train_preset} config, batch {args.train_batch} x {args.train_seconds:g} s, "
+              f"forward + backward + AdamW): {step:.3f} s")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

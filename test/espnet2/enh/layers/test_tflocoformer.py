@@ -1,0 +1,87 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from espnet2.enh.layers.tflocoformer import (
+    MultiHeadSelfAttention,
+    RMSGroupNorm,
+    RotaryEmbedding,
+    SwiGLUConvDeconv1d,
+    rotate_half,
+)
+
+
+def test_rms_group_norm_matches_formula():
+    torch.manual_seed(0)
+    norm = RMSGroupNorm(num_groups=2, dim=6, eps=1e-5)
+    norm.gamma.data = torch.arange(1.0, 7.0)
+    x = torch.randn(3, 4, 6)
+    y = norm(x).detach().numpy()
+    xn = x.numpy().reshape(3, 4, 2, 3)
+    rms = np.sqrt((xn**2).sum(-1, keepdims=True)) / math.sqrt(3)
+    expected = (xn / (rms + 1e-5)).reshape(3, 4, 6) * np.arange(1.0, 7.0)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_rms_group_norm_eps_outside_sqrt():
+    norm = RMSGroupNorm(num_groups=1, dim=2, eps=0.5)
+    y = norm(torch.tensor([[3.0, 4.0]]))  # rms = 5 / sqrt(2)
+    np.testing.assert_allclose(y.detach().numpy(), np.array([[3.0, 4.0]]) / (5 / math.sqrt(2) + 0.5), rtol=1e-6)
+
+
+def test_rope_frequencies_and_rotation_match_direct_formula():
+    h = 8
+    rope = RotaryEmbedding(h)
+    np.testing.assert_allclose(rope.freqs.numpy(), [10000 ** (-2 * i / h) for i in range(h // 2)], rtol=1e-6)
+    assert not rope.freqs.requires_grad
+    x = torch.randn(2, 5, h)
+    y = rope.rotate(x).numpy()
+    xn = x.numpy()
+    expected = np.empty_like(xn)
+    for p in range(5):
+        for i in range(h // 2):
+            a = p * 10000 ** (-2 * i / h)
+            x0, x1 = xn[:, p, 2 * i], xn[:, p, 2 * i + 1]
+            expected[:, p, 2 * i] = x0 * math.cos(a) - x1 * math.sin(a)
+            expected[:, p, 2 * i + 1] = x1 * math.cos(a) + x0 * math.sin(a)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_rotate_half_pairs():
+    assert rotate_half(torch.tensor([1.0, 2.0, 3.0, 4.0])).tolist() == [-2.0, 1.0, -4.0, 3.0]
+
+
+def test_attention_matches_explicit_computation():
+    torch.manual_seed(0)
+    emb, att, heads, seq = 6, 8, 2, 5
+    rope = RotaryEmbedding(att // heads)
+    mhsa = MultiHeadSelfAttention(emb, att, heads, rope).eval()
+    x = torch.randn(3, seq, emb)
+    out = mhsa(x)
+    qkv = (x @ mhsa.qkv.weight.T).view(3, seq, 3, heads, att // heads)
+    q, k, v = (qkv[:, :, i].transpose(1, 2) for i in range(3))  # [N, H, L, h]
+    q, k = rope.rotate(q), rope.rotate(k)
+    w = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(att // heads), dim=-1)
+    ref = (w @ v).transpose(1, 2).reshape(3, seq, att) @ mhsa.aggregate_heads[0].weight.T
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel, shift, length", [(4, 1, 7), (4, 1, 1), (3, 1, 10), (4, 2, 9), (5, 3, 4)])
+def test_swiglu_fast_path_equals_conv_modules(kernel, shift, length):
+    torch.manual_seed(0)
+    ffn = SwiGLUConvDeconv1d(6, 10, kernel, shift)
+    x = torch.randn(2, 3, length, 6)
+    y = ffn(x)
+    ref = ffn._forward_general(x.reshape(6, length, 6)).view(2, 3, length, 6)
+    torch.testing.assert_close(y, ref, rtol=1e-5, atol=1e-5)
+    assert y.shape == x.shape
+
+
+def test_swiglu_padding_rule():
+    ffn = SwiGLUConvDeconv1d(2, 2, kernel=4, shift=1)
+    left, right = ffn.padding(10)
+    assert (left, right) == (3, 3)  # Lp = ceil((10 + 6 - 4) / 1) * 1 + 4 = 16
+    ffn = SwiGLUConvDeconv1d(2, 2, kernel=4, shift=2)
+    assert ffn.padding(9) == (2, 3)  # D = 2, Lp = ceil((9 + 4 - 4) / 2) * 2 + 4 = 14, right = 14 - 9 - 2
