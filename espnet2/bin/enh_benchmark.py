@@ -112,7 +112,26 @@ def peak_memory(fn: Callable[[], object], device: str) -> Optional[int]:
     return None if base is None or peak is None else peak - base
 
 
+def _register_cpu_attention_flops():
+    """PyTorch's flop counter knows the CUDA attention kernels but not the CPU flash kernel: count it the same way."""
+    from torch.utils import flop_counter
+
+    fwd = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
+    bwd = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward
+    if fwd not in flop_counter.flop_registry:
+        flop_counter.register_flop_formula(fwd)(  # the formula receives shapes
+            lambda query, key, value, *args, out_shape=None, **kwargs: flop_counter.sdpa_flop_count(query, key, value)
+        )
+    if bwd not in flop_counter.flop_registry:
+        flop_counter.register_flop_formula(bwd)(
+            lambda grad, query, key, value, *args, out_shape=None, **kwargs: flop_counter.sdpa_backward_flop_count(
+                grad, query, key, value
+            )
+        )
+
+
 def count_flops(fn: Callable[[], object]) -> int:
+    _register_cpu_attention_flops()
     counter = FlopCounterMode(display=False)
     with counter:
         fn()

@@ -34,12 +34,44 @@ class RMSGroupNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[..., C] -> [..., C]; computed in float32 even under autocast."""
+        return RMSGroupNormFunction.apply(x, self.gamma, self.num_groups, self.eps)
+
+
+class RMSGroupNormFunction(torch.autograd.Function):
+    """RMSGroupNorm with a hand-written backward (fewer full-size passes than autograd's).
+
+    With r = ||x_g|| / sqrt(d), s = 1 / (r + eps), g = dy * gamma:
+    dx = s * g - x * sum_g(g * x) * s^2 / (d * r),   dgamma = sum(dy * x * s).
+    """
+
+    @staticmethod
+    def forward(ctx, x, gamma, num_groups: int, eps: float):
         dtype = x.dtype
-        x = x.float()
-        xg = x.unflatten(-1, (self.num_groups, self.dim_per_group))  # [..., G, d]
-        rms = torch.linalg.vector_norm(xg, dim=-1, keepdim=True) * self.dim_per_group**-0.5
-        y = (xg / (rms + self.eps)).flatten(-2) * self.gamma
+        with torch.autocast(x.device.type, enabled=False):
+            xg = at_least_float32(x).unflatten(-1, (num_groups, -1))  # [..., G, d]
+            d = xg.shape[-1]
+            rms = torch.linalg.vector_norm(xg, dim=-1, keepdim=True).mul_(d**-0.5)
+            scale = (rms + eps).reciprocal_()
+            y = (xg * scale).flatten(-2).mul_(gamma.to(xg.dtype))
+        ctx.save_for_backward(x, gamma, rms, scale)
         return y.to(dtype)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, gamma, rms, scale = ctx.saved_tensors
+        with torch.autocast(dy.device.type, enabled=False):
+            xg = at_least_float32(x).unflatten(-1, rms.shape[-2:-1] + (-1,))
+            d = xg.shape[-1]
+            dyf = dy.to(xg.dtype)
+            dgamma = (dyf * (xg * scale).flatten(-2)).flatten(0, -2).sum(0)
+            g = (dyf * gamma.to(xg.dtype)).unflatten(-1, xg.shape[-2:])
+            coef = (g * xg).sum(-1, keepdim=True).mul_(scale.square()).div_(rms.clamp(min=1e-30) * d)
+            dx = (g * scale).sub_(xg * coef).flatten(-2)
+        return dx.to(x.dtype), dgamma.to(gamma.dtype), None, None
+
+
+def at_least_float32(x: torch.Tensor) -> torch.Tensor:
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
 
 
 def make_norm(norm_type: str, num_groups: int, dim: int, eps: float) -> nn.Module:
@@ -55,6 +87,7 @@ class RotaryEmbedding(nn.Module):
 
     freqs[i] = 10000 ** (-2i / h), i = 0 .. h/2-1, stored as the (untrained) parameter `freqs`.
     One instance is shared by every block of a path, so its `freqs` appears under each block's key.
+    A pair rotated by angle p * freqs[i] is the complex product (x[2i] + j x[2i+1]) * exp(j p freqs[i]).
     """
 
     def __init__(self, head_dim: int, theta: float = 10000.0):
@@ -65,28 +98,28 @@ class RotaryEmbedding(nn.Module):
         self.freqs = nn.Parameter(freqs, requires_grad=False)
         self._cache = {}
 
-    def cos_sin(self, seq_len: int, device, dtype) -> "tuple[torch.Tensor, torch.Tensor]":
-        """cos, sin of shape [L, h], each angle repeated for its pair (interleaved)."""
-        key = (seq_len, device, dtype, self.freqs._version, self.freqs.data_ptr())
+    def rotation(self, seq_len: int, device) -> torch.Tensor:
+        """exp(j * p * freqs[i]) as complex [L, h/2] (cached per length and device)."""
+        key = (seq_len, str(device), self.freqs._version, self.freqs.data_ptr())
         hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        pos = torch.arange(seq_len, device=device, dtype=self.freqs.dtype)
-        angles = (pos[:, None] * self.freqs.detach()[None, :]).repeat_interleave(2, dim=-1)  # [L, h]
-        out = (angles.cos().to(dtype), angles.sin().to(dtype))
-        if len(self._cache) > 64:
-            self._cache.clear()
-        self._cache[key] = out
-        return out
+        if hit is None:
+            pos = torch.arange(seq_len, device=device, dtype=torch.float32)
+            angles = pos[:, None] * self.freqs.detach().float()[None, :]
+            hit = torch.polar(torch.ones_like(angles), angles)
+            if len(self._cache) > 64:
+                self._cache.clear()
+            self._cache[key] = hit
+        return hit
 
     def rotate(self, x: torch.Tensor) -> torch.Tensor:
-        """x: [..., L, h] -> same; positions along the second-to-last axis."""
-        cos, sin = self.cos_sin(x.shape[-2], x.device, x.dtype)
-        return x * cos + rotate_half(x) * sin
+        """x: [..., L, h] -> same; positions along the second-to-last axis. Computed in float32."""
+        pairs = torch.view_as_complex(at_least_float32(x).unflatten(-1, (-1, 2)))  # [..., L, h/2] complex
+        rot = self.rotation(x.shape[-2], x.device).to(pairs.dtype)
+        return torch.view_as_real(pairs * rot).flatten(-2).to(x.dtype)
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    """(a, b) -> (-b, a) within each interleaved pair of the last axis."""
+    """(a, b) -> (-b, a) within each interleaved pair of the last axis (the reference formulation)."""
     pairs = x.unflatten(-1, (-1, 2))
     return torch.stack((-pairs[..., 1], pairs[..., 0]), dim=-1).flatten(-2)
 
@@ -95,7 +128,7 @@ class MultiHeadSelfAttention(nn.Module):
     """Multi-head self-attention with RoPE on queries and keys.
 
     Args:
-        emb_dim: channels C of the input [N, L, C].
+        emb_dim: channels C of the input.
         attention_dim: total width of q, k and v (n_heads * h).
         n_heads: number of heads.
         rope: the shared RotaryEmbedding of this path.
@@ -113,16 +146,41 @@ class MultiHeadSelfAttention(nn.Module):
         self.aggregate_heads = nn.Sequential(nn.Linear(attention_dim, emb_dim, bias=False), nn.Dropout(dropout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: [N, L, C] -> [N, L, C]."""
-        n, seq_len, _ = x.shape
-        qkv = self.qkv(x).view(n, seq_len, 3, self.n_heads, -1)  # [N, L, 3, H, h]
-        qkv = qkv.permute(2, 0, 3, 1, 4)  # [3, N, H, L, h]
-        q, k = self.rope.rotate(qkv[:2]).unbind(0)  # RoPE acts identically on q and k
-        out = F.scaled_dot_product_attention(
-            q, k, qkv[2], dropout_p=self.dropout if self.training else 0.0
-        )  # [N, H, L, h]
-        out = out.transpose(1, 2).reshape(n, seq_len, -1)  # heads concatenated in order
-        return self.aggregate_heads(out)
+        """x: [A, L, R, C] -> [A, L, R, C], attending along L (A and R are batch axes). [N, L, C] also works."""
+        squeeze = x.dim() == 3
+        if squeeze:
+            x = x.unsqueeze(2)
+        a, seq_len, r, _ = x.shape
+        qkv = self.qkv(x).view(a, seq_len, r, 3, self.n_heads, -1).permute(3, 0, 2, 4, 1, 5)  # [3, A, R, H, L, h]
+        qk, v = qkv.split([2, 1])  # split (not slicing): its backward is a concatenation, no zero fill
+        q, k = self.rope.rotate(qk).unbind(0)  # RoPE acts identically on q and k
+        v = v.squeeze(0)
+        dropout = self.dropout if self.training else 0.0
+        if seq_len <= SHORT_SEQUENCE and not dropout:  # e.g. the speaker path: L = J
+            out = short_sequence_attention(q, k, v)  # [A, R, H, L, h]
+        # SDPA's fused kernel takes 4-D strided views: fold (A, R) when that is a view, else loop over A
+        elif r == 1 or a == 1:
+            fold = (a * r, self.n_heads, seq_len, -1)
+            out = F.scaled_dot_product_attention(q.reshape(fold), k.reshape(fold), v.reshape(fold), dropout_p=dropout)
+            out = out.view(a, r, self.n_heads, seq_len, -1)
+        else:
+            heads = zip(q.unbind(0), k.unbind(0), v.unbind(0))
+            out = torch.stack([F.scaled_dot_product_attention(*qkv_a, dropout_p=dropout) for qkv_a in heads])
+        out = out.permute(0, 3, 1, 2, 4).reshape(a, seq_len, r, -1)  # [A, L, R, H*h]
+        out = self.aggregate_heads(out)  # heads concatenated in order
+        return out.squeeze(2) if squeeze else out
+
+
+SHORT_SEQUENCE = 4
+
+
+def short_sequence_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """softmax(q k^T / sqrt(h)) v for very short sequences ([..., L, h], L <= 4) with broadcast products.
+
+    The fused kernel's per-call overhead dominates when L is the number of speakers.
+    """
+    scores = (q.unsqueeze(-2) * k.unsqueeze(-3)).sum(-1) * q.shape[-1] ** -0.5  # [..., L, L]
+    return (scores.softmax(dim=-1).unsqueeze(-1) * v.unsqueeze(-3)).sum(-2)
 
 
 class SwiGLUConvDeconv1d(nn.Module):
@@ -153,49 +211,118 @@ class SwiGLUConvDeconv1d(nn.Module):
         return d, padded - seq_len - d
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: [B, S1, S2, C] -> [B, S1, S2, C], convolving along S2."""
-        b, s1, s2, c = x.shape
-        if self.shift == 1:
-            y = self._forward_stride1(x.reshape(b * s1, s2, c))
-        else:
-            y = self._forward_general(x.reshape(b * s1, s2, c))
-        return y.view(b, s1, s2, c)
+        """x: [A, L, R, C] -> [A, L, R, C], convolving along L (A and R are batch axes)."""
+        if self.shift == 1 and not (self.training and self.dropout.p > 0):
+            return SwiGLUConvDeconvStride1.apply(
+                x, self.conv1d.weight, self.conv1d.bias, self.deconv1d.weight, self.deconv1d.bias
+            )
+        a, seq_len, r, c = x.shape
+        y = self._forward_general(x.transpose(1, 2).reshape(a * r, seq_len, c))
+        return y.view(a, r, seq_len, c).transpose(1, 2)
 
     def _forward_general(self, x: torch.Tensor) -> torch.Tensor:
-        """[N, L, C] -> [N, L, C] with PyTorch's convolution modules."""
+        """[N, L, C] -> [N, L, C] with PyTorch's convolution modules (any stride, dropout)."""
         seq_len = x.shape[1]
         h = self.conv1d(F.pad(x.transpose(1, 2), self.padding(seq_len)))  # [N, 2H, L']
         h = h[:, : self.hidden] * F.silu(h[:, self.hidden :])
         y = self.deconv1d(self.dropout(h)).transpose(1, 2)  # [N, Lp, C]
         return self.dropout(y[:, self.diff : self.diff + seq_len])
 
-    def _forward_stride1(self, x: torch.Tensor) -> torch.Tensor:
-        """[N, L, C] -> [N, L, C]; stride 1 as two large matmuls in channels-last layout.
 
-        With S = 1, D = K - 1: conv output position t sees padded inputs t .. t+K-1, i.e. original
-        positions t-D .. t; the kept deconv outputs D .. D+L-1 sum hidden positions t-k+D for k < K.
-        """
-        n, seq_len, c = x.shape
-        k, d = self.kernel, self.diff
-        pad_l, pad_r = self.padding(seq_len)
-        xp = F.pad(x, (0, 0, pad_l, pad_r))  # [N, Lp, C]
-        n_out = xp.shape[1] - k + 1
-        # im2col: [N, L', K, C] -> one GEMM with the weight laid out as [K*C, 2H]
-        cols = xp.unfold(1, k, 1).transpose(2, 3).reshape(n * n_out, k * c)
-        w_in = self.conv1d.weight.permute(2, 1, 0).reshape(k * c, -1)  # [K*C, 2H]
-        h = torch.addmm(self.conv1d.bias, cols, w_in).view(n, n_out, -1)
-        h = self.dropout(h[..., : self.hidden] * F.silu(h[..., self.hidden :]))  # [N, L', H]
-        # transposed conv: y[t] = sum_k h[t - k] W_k ; keep t = D .. D+L-1 -> h[t+D-k], k = 0..K-1
-        w_out = self.deconv1d.weight.permute(0, 2, 1).reshape(self.hidden, k * c)  # [H, K*C]
-        z = torch.mm(h.reshape(n * n_out, self.hidden), w_out).view(n, n_out, k, c)
-        y = z[:, d : d + seq_len, 0]
-        for j in range(1, k):
-            y = y + z[:, d - j : d - j + seq_len, j]
-        return self.dropout(y + self.deconv1d.bias)
+def _shifted_sum(z: torch.Tensor, seq_len: int) -> torch.Tensor:
+    """y[a, s, r] = sum_k z[a, s + K - 1 - k, r, k] for s < seq_len.
+
+    z: [A, L + K - 1, R, K, C] contiguous -> [A, L, R, C]. This is the stride-1 transposed convolution
+    (kept outputs D .. D+L-1) and, applied to column gradients, the col2im of the input gradient. Written
+    as one strided view (k' = K - 1 - k) reduced over k', without copies.
+    """
+    a, n_out, r, k, c = z.shape
+    s_a, s_l, s_r, s_k, _ = z.stride()
+    view = z.as_strided((a, seq_len, r, k, c), (s_a, s_l, s_r, s_l - s_k, 1), z.storage_offset() + (k - 1) * s_k)
+    return view.sum(dim=3)
+
+
+def _im2col(x: torch.Tensor, kernel: int) -> torch.Tensor:
+    """x: [A, L, R, C] -> columns [A, L + K - 1, R, K, C] of the sequence zero-padded by K - 1 on both sides."""
+    xp = F.pad(x, (0, 0, 0, 0, kernel - 1, kernel - 1))  # [A, L + 2(K-1), R, C]
+    return xp.unfold(1, kernel, 1).permute(0, 1, 2, 4, 3).contiguous()  # [A, L', R, K, C]
+
+
+class SwiGLUConvDeconvStride1(torch.autograd.Function):
+    """Stride-1 SwiGLU conv-deconv FFN along axis 1 of [A, L, R, C] as two large matmuls.
+
+    Forward: columns [M', K*C] @ W_in [K*C, 2H] -> value * SiLU(gate) -> @ W_out [H, K*C] -> shifted sum.
+    Backward is written by hand (matmuls, one zero-filled buffer, the same shifted sum for col2im), which avoids
+    the many full-size zero buffers that autograd's slice backward would allocate.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w_in, b_in, w_out, b_out):
+        device_type = x.device.type
+        dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else x.dtype
+        ctx.dtypes = (x.dtype, w_in.dtype, b_in.dtype, w_out.dtype, b_out.dtype)
+        with torch.autocast(device_type, enabled=False):
+            x, w_in, b_in, w_out, b_out = (t.to(dtype) for t in (x, w_in, b_in, w_out, b_out))
+            return SwiGLUConvDeconvStride1._forward(ctx, x, w_in, b_in, w_out, b_out)
+
+    @staticmethod
+    def _forward(ctx, x, w_in, b_in, w_out, b_out):
+        a, seq_len, r, c = x.shape
+        hidden, _, k = w_out.shape
+        cols = _im2col(x, k)
+        n_out = cols.shape[1]
+        w_in_mat = w_in.permute(2, 1, 0).reshape(k * c, 2 * hidden)  # [K*C, 2H]
+        h = torch.addmm(b_in, cols.view(-1, k * c), w_in_mat)  # [M', 2H]
+        value, gate = h[:, :hidden], h[:, hidden:]
+        u = F.silu(gate).mul_(value)
+        z = torch.mm(u, w_out.permute(0, 2, 1).reshape(hidden, k * c))  # [M', K*C]
+        y = _shifted_sum(z.view(a, n_out, r, k, c), seq_len).add_(b_out)
+        ctx.save_for_backward(x, w_in, w_out, h)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w_in, w_out, h = ctx.saved_tensors
+        with torch.autocast(dy.device.type, enabled=False):
+            grads = SwiGLUConvDeconvStride1._backward(dy.to(x.dtype), x, w_in, w_out, h)
+        return tuple(g.to(t) for g, t in zip(grads, ctx.dtypes))
+
+    @staticmethod
+    def _backward(dy, x, w_in, w_out, h):
+        a, seq_len, r, c = x.shape
+        hidden, _, k = w_out.shape
+        n_out = seq_len + k - 1
+        dy = dy.contiguous()
+        db_out = dy.sum(dim=(0, 1, 2))
+        # dz: the transpose of the shifted sum scatters dy back onto the positions it read
+        dz = torch.zeros(a, n_out, r, k, c, dtype=dy.dtype, device=dy.device)
+        s_a, s_l, s_r, s_k, _ = dz.stride()
+        dz.as_strided((a, seq_len, r, k, c), (s_a, s_l, s_r, s_l - s_k, 1), (k - 1) * s_k).copy_(
+            dy.unsqueeze(3).expand(a, seq_len, r, k, c)
+        )
+        dz = dz.view(-1, k * c)
+        value, gate = h[:, :hidden], h[:, hidden:]
+        silu = F.silu(gate)
+        w_out_mat = w_out.permute(0, 2, 1).reshape(hidden, k * c)
+        du = torch.mm(dz, w_out_mat.t())  # [M', H]
+        dw_out = torch.mm((silu * value).t(), dz).view(hidden, k, c).permute(0, 2, 1)
+        dh = torch.empty_like(h)  # [M', 2H] = (d value, d gate)
+        torch.mul(du, silu, out=dh[:, :hidden])
+        dh[:, hidden:] = torch.ops.aten.silu_backward(du.mul_(value), gate)
+        cols = _im2col(x, k).view(-1, k * c)
+        dw_in = torch.mm(cols.t(), dh).view(k, c, 2 * hidden).permute(2, 1, 0)
+        db_in = dh.sum(dim=0)
+        w_in_mat = w_in.permute(2, 1, 0).reshape(k * c, 2 * hidden)
+        dcols = torch.mm(dh, w_in_mat.t()).view(a, n_out, r, k, c)
+        dx = _shifted_sum(dcols, seq_len)
+        return dx, dw_in, db_in, dw_out, db_out
 
 
 class LocoformerBlock(nn.Module):
-    """Norm-attention-FFN block along the sequence axis S2 of `[B, S1, S2, C]`.
+    """Norm-attention-FFN block along the sequence axis L of a channels-last `[A, L, R, C]` tensor.
+
+    The frequency path uses [N*T, F, 1, C], the frame path [N, T, F, C], the speaker path [B, J, T*F, C]:
+    every path reads the same memory layout, so no transposes are needed between paths.
 
     With two FFN types (Macaron style) the second listed FFN runs before attention. The config list is
     stored reversed, so `ffn.0`/`ffn_norm.0` is the FFN after attention and `ffn.1`/`ffn_norm.1` the one
@@ -235,11 +362,10 @@ class LocoformerBlock(nn.Module):
         self.attn = MultiHeadSelfAttention(emb_dim, attention_dim, n_heads, rope, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: [B, S1, S2, C] -> [B, S1, S2, C]."""
-        b, s1, s2, c = x.shape
+        """x: [A, L, R, C] -> [A, L, R, C], modelling the sequence axis L (A and R are batch axes)."""
         if len(self.ffn) == 2:  # Macaron: the FFN before attention
             x = x + self.ffn[1](self.ffn_norm[1](x))
-        x = x + self.attn(self.attn_norm(x).reshape(b * s1, s2, c)).view(b, s1, s2, c)
+        x = x + self.attn(self.attn_norm(x))
         return x + self.ffn[0](self.ffn_norm[0](x))
 
 
@@ -250,9 +376,9 @@ def as_list(value) -> List:
 class TFLocoformerBlock(nn.Module):
     """Frequency path, then frame path (`tf_order: ft`), optionally followed by a speaker path.
 
-    Without a speaker path the block maps [B, C, T, F] -> [B, C, T, F]. With `spk_rope` given (TISDiSS
-    refinement blocks) it maps [B, J, C, T, F] -> [B, J, C, T, F] and `spk_path` models the J speakers
-    with a single FFN (hidden size: the last entry of the config's `ffn_hidden_dim`).
+    Channels last: [N, T, F, C] -> [N, T, F, C]. With `spk_rope` given (TISDiSS refinement blocks) the block
+    maps [B, J, T, F, C] -> [B, J, T, F, C] and `spk_path` models the J speakers with a single FFN (hidden
+    size: the last entry of the config's `ffn_hidden_dim`).
     """
 
     def __init__(
@@ -278,19 +404,18 @@ class TFLocoformerBlock(nn.Module):
             self.spk_path = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[B, C, T, F] (or [B, J, C, T, F] with a speaker path) -> same shape."""
+        """[N, T, F, C] (or [B, J, T, F, C] with a speaker path) -> same shape, channels last."""
         if self.spk_path is None:
-            return self.forward_tf(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
-        b, j, c, t, f = x.shape
-        h = self.forward_tf(x.permute(0, 1, 3, 4, 2).reshape(b * j, t, f, c))  # [B*J, T, F, C]
-        h = h.view(b, j, t * f, c).transpose(1, 2)  # [B, T*F, J, C]
-        h = self.spk_path(h)  # sequences over the J speakers
-        return h.view(b, t, f, j, c).permute(0, 3, 4, 1, 2)
+            return self.forward_tf(x)
+        b, j, t, f, c = x.shape
+        x = self.forward_tf(x.reshape(b * j, t, f, c))
+        return self.spk_path(x.view(b, j, t * f, c)).view(b, j, t, f, c)  # sequences over the J speakers
 
     def forward_tf(self, x: torch.Tensor) -> torch.Tensor:
-        """Channels-last [N, T, F, C] -> [N, T, F, C] through the frequency and frame paths."""
+        """[N, T, F, C] -> [N, T, F, C] through the frequency and frame paths."""
+        n, t, f, c = x.shape
         if self.tf_order == "ft":
-            x = self.freq_path(x)  # sequences over F
-            return self.frame_path(x.transpose(1, 2)).transpose(1, 2)  # sequences over T
-        x = self.frame_path(x.transpose(1, 2)).transpose(1, 2)
-        return self.freq_path(x)
+            x = self.freq_path(x.reshape(n * t, f, 1, c)).view(n, t, f, c)  # sequences over F
+            return self.frame_path(x)  # sequences over T
+        x = self.frame_path(x)
+        return self.freq_path(x.reshape(n * t, f, 1, c)).view(n, t, f, c)

@@ -11,8 +11,25 @@ from espnet2.enh.separator.abs_separator import AbsSeparator
 
 
 def complex_to_channels(x: torch.Tensor) -> torch.Tensor:
-    """complex [B, T, F] -> real [B, 2, T, F] (real, imag)."""
-    return torch.stack((x.real, x.imag), dim=1)
+    """complex [B, T, F] -> real [B, 2, T, F] (real, imag), in channels-last memory for the 2-D convolutions."""
+    return torch.stack((x.real, x.imag), dim=1).contiguous(memory_format=torch.channels_last)
+
+
+def channels_to_complex(x: torch.Tensor, num_spk: int) -> List[torch.Tensor]:
+    """real [B, J*2, T, F] (per speaker: real, imag) -> J complex [B, T, F] (unbind: no zero-filled gradients)."""
+    b, _, t, f = x.shape
+    pairs = x.float().reshape(b, num_spk, 2, t, f).permute(0, 1, 3, 4, 2).contiguous()  # [B, J, T, F, 2]
+    return list(torch.view_as_complex(pairs).unbind(1))
+
+
+def to_channels_last(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, T, F] -> [B, T, F, C] (free when x is in channels-last memory)."""
+    return x.permute(0, 2, 3, 1)
+
+
+def to_channels_first(x: torch.Tensor) -> torch.Tensor:
+    """[B, T, F, C] -> [B, C, T, F] view (channels-last memory, as the 2-D convolutions take it)."""
+    return x.permute(0, 3, 1, 2)
 
 
 def input_conv(emb_dim: int, eps: float) -> nn.Sequential:
@@ -78,9 +95,7 @@ class TFLocoformerSeparator(AbsSeparator):
         self, input: torch.Tensor, ilens: torch.Tensor, additional: Optional[dict] = None
     ) -> Tuple[List[torch.Tensor], torch.Tensor, OrderedDict]:
         """input: complex [B, T, F] -> J complex [B, T, F], ilens, {}."""
-        x = self.conv(complex_to_channels(input))  # [B, C, T, F]
+        x = to_channels_last(self.conv(complex_to_channels(input)))  # [B, T, F, C]
         for block in self.blocks:
             x = block(x)
-        b, _, t, f = x.shape
-        out = self.deconv(x).view(b, self.num_spk, 2, t, f).float()  # [B, J, (re, im), T, F]
-        return [torch.complex(out[:, j, 0], out[:, j, 1]) for j in range(self.num_spk)], ilens, OrderedDict()
+        return channels_to_complex(self.deconv(to_channels_first(x)), self.num_spk), ilens, OrderedDict()

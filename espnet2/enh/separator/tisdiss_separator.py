@@ -20,7 +20,14 @@ import torch.nn.functional as F
 
 from espnet2.enh.layers.tflocoformer import RotaryEmbedding, TFLocoformerBlock
 from espnet2.enh.separator.abs_separator import AbsSeparator
-from espnet2.enh.separator.tflocoformer_separator import check_flash_attention, complex_to_channels, input_conv
+from espnet2.enh.separator.tflocoformer_separator import (
+    channels_to_complex,
+    check_flash_attention,
+    complex_to_channels,
+    input_conv,
+    to_channels_first,
+    to_channels_last,
+)
 
 # Ablation options of the published code: only the flagship value of each is implemented. Any other value is
 # refused with an error naming the option rather than silently giving a different model.
@@ -40,7 +47,7 @@ SUPPORTED_ABLATIONS = {
 class SpeakerSplit(nn.Module):
     """`spk_spliter`: gated Conv2d (C -> 2M) then ConvTranspose2d (M -> C*J), M = 2*C*J.
 
-    [B, C, T, F] -> [B, J, C, T, F].
+    Channels last: [B, T, F, C] -> [B, J, T, F, C] (output channel j*C + c is channel c of speaker j).
     """
 
     def __init__(self, emb_dim: int, num_spk: int, dropout: float = 0.0):
@@ -52,10 +59,10 @@ class SpeakerSplit(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, t, f = x.shape
-        value, gate = self.conv2d(x).chunk(2, dim=1)
-        x = self.deconv2d(self.dropout(value * F.silu(gate)))
-        return self.dropout(x.view(b, self.num_spk, c, t, f))
+        b, t, f, c = x.shape
+        value, gate = self.conv2d(to_channels_first(x)).chunk(2, dim=1)
+        x = to_channels_last(self.deconv2d(self.dropout(value * F.silu(gate))))  # [B, T, F, J*C]
+        return self.dropout(x.reshape(b, t, f, self.num_spk, c).permute(0, 3, 1, 2, 4).contiguous())
 
 
 class TISDiSSSeparator(AbsSeparator):
@@ -188,25 +195,30 @@ class TISDiSSSeparator(AbsSeparator):
                 yield repeat, self.decode(emb)
 
     def refinements(self, input: torch.Tensor, m_re: int) -> Iterator[Tuple[int, torch.Tensor]]:
-        """Yield (repeat, embedding [B, J, C, T, F]): repeat 0 is the split output, then each refinement repeat."""
-        emb = self.conv(complex_to_channels(input))  # [B, C, T, F]
+        """Yield (repeat, embedding [B, J, T, F, C]): repeat 0 is the split output, then each refinement repeat."""
+        emb = to_channels_last(self.conv(complex_to_channels(input)))  # [B, T, F, C]
         emb0 = emb
         for i in range(self.encoder_n_layers * self.encoder_repeat_times):  # separation stage
             if i > 0 and self.repeat_residual_module:
-                emb = self.concat_block(emb0 + emb)
+                emb = self.residual(emb0 + emb)
             emb = self.encoder_blocks[i % self.encoder_n_layers](emb)
-        emb = self.spk_spliter(emb)  # [B, J, C, T, F]
+        emb = self.spk_spliter(emb)  # [B, J, T, F, C]
         yield 0, emb
         for repeat in range(1, m_re + 1):  # refinement stage
             for layer in self.reconstructor_blocks:
                 emb = layer(emb)
             yield repeat, emb
 
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        """`concat_block` (depthwise 1x1 Conv2d = per-channel affine, then PReLU) on channels-last [..., C]."""
+        conv, prelu = self.concat_block
+        return F.prelu(torch.addcmul(conv.bias, x, conv.weight.view(-1)), prelu.weight)
+
     def decode(self, emb: torch.Tensor) -> List[torch.Tensor]:
-        """[B, J, C, T, F] -> J complex [B, T, F] through `reconstructor_deconv`."""
-        b, j, c, t, f = emb.shape
-        out = self.reconstructor_deconv(emb.reshape(b * j, c, t, f)).view(b, j, 2, t, f).float()
-        return [torch.complex(out[:, k, 0], out[:, k, 1]) for k in range(j)]
+        """[B, J, T, F, C] -> J complex [B, T, F] through `reconstructor_deconv`."""
+        b, j, t, f, c = emb.shape
+        out = self.reconstructor_deconv(to_channels_first(emb.reshape(b * j, t, f, c)))  # [B*J, 2, T, F]
+        return channels_to_complex(out.reshape(b, j * 2, t, f), j)
 
 
 def check_m_re(m_re) -> int:

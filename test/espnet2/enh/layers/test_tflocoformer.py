@@ -25,6 +25,22 @@ def test_rms_group_norm_matches_formula():
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
 
 
+def test_rms_group_norm_backward_equals_autograd_of_formula():
+    torch.manual_seed(0)
+    norm = RMSGroupNorm(num_groups=2, dim=6, eps=1e-3).double()
+    norm.gamma.data = torch.linspace(0.5, 2.0, 6, dtype=torch.float64)
+    x = torch.randn(4, 5, 6, dtype=torch.float64, requires_grad=True)
+    x.data[0, 0, :3] = 0.0  # an all-zero group keeps finite gradients
+    dy = torch.randn(4, 5, 6, dtype=torch.float64)
+    grads = torch.autograd.grad((norm(x) * dy).sum(), (x, norm.gamma))
+    xg = x.unflatten(-1, (2, 3))
+    direct = (xg / (xg.pow(2).sum(-1, keepdim=True).add(1e-300).sqrt() / 3**0.5 + 1e-3)).flatten(-2) * norm.gamma
+    expected = torch.autograd.grad((direct * dy).sum(), (x, norm.gamma))
+    for g, e in zip(grads, expected):
+        assert torch.isfinite(g).all()
+        torch.testing.assert_close(g, e, rtol=1e-8, atol=1e-8)
+
+
 def test_rms_group_norm_eps_outside_sqrt():
     norm = RMSGroupNorm(num_groups=1, dim=2, eps=0.5)
     y = norm(torch.tensor([[3.0, 4.0]]))  # rms = 5 / sqrt(2)
@@ -68,15 +84,43 @@ def test_attention_matches_explicit_computation():
     torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
 
 
+def conv_modules_reference(ffn, x):
+    """The FFN through PyTorch's Conv1d/ConvTranspose1d along axis 1 of [A, L, R, C]."""
+    a, length, r, c = x.shape
+    y = ffn._forward_general(x.transpose(1, 2).reshape(a * r, length, c))
+    return y.view(a, r, length, c).transpose(1, 2)
+
+
+@pytest.mark.parametrize("seq", [2, 5])  # the short-sequence path and the fused kernel
+def test_attention_on_4d_layout_matches_folded_3d(seq):
+    torch.manual_seed(0)
+    mhsa = MultiHeadSelfAttention(6, 8, 2, RotaryEmbedding(4)).eval()
+    x = torch.randn(3, seq, 4, 6)  # [A, L, R, C]: attend along L
+    out = mhsa(x)
+    folded = mhsa(x.transpose(1, 2).reshape(12, seq, 6)).view(3, 4, seq, 6).transpose(1, 2)
+    torch.testing.assert_close(out, folded, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("kernel, shift, length", [(4, 1, 7), (4, 1, 1), (3, 1, 10), (4, 2, 9), (5, 3, 4)])
-def test_swiglu_fast_path_equals_conv_modules(kernel, shift, length):
+def test_swiglu_matmul_path_equals_conv_modules(kernel, shift, length):
     torch.manual_seed(0)
     ffn = SwiGLUConvDeconv1d(6, 10, kernel, shift)
-    x = torch.randn(2, 3, length, 6)
+    x = torch.randn(2, length, 3, 6)
     y = ffn(x)
-    ref = ffn._forward_general(x.reshape(6, length, 6)).view(2, 3, length, 6)
-    torch.testing.assert_close(y, ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(y, conv_modules_reference(ffn, x), rtol=1e-5, atol=1e-5)
     assert y.shape == x.shape
+
+
+@pytest.mark.parametrize("length", [2, 9])
+def test_swiglu_handwritten_backward_equals_autograd(length):
+    torch.manual_seed(0)
+    ffn = SwiGLUConvDeconv1d(6, 10, 4, 1).double()
+    x = torch.randn(2, length, 3, 6, dtype=torch.float64, requires_grad=True)
+    dy = torch.randn(2, length, 3, 6, dtype=torch.float64)
+    grads = torch.autograd.grad((ffn(x) * dy).sum(), [x] + list(ffn.parameters()))
+    expected = torch.autograd.grad((conv_modules_reference(ffn, x) * dy).sum(), [x] + list(ffn.parameters()))
+    for g, e in zip(grads, expected):
+        torch.testing.assert_close(g, e, rtol=1e-10, atol=1e-10)
 
 
 def test_swiglu_padding_rule():
