@@ -105,7 +105,7 @@ class SequenceIterFactory(AbsIterFactory):
         batches = epoch_batches(self.sampler.generate(epoch + self.seed), self.seed, epoch, shuffle, self.num_iters_per_epoch)
         if shuffle and self.shuffle_within_batch:
             rng = np.random.RandomState(epoch + self.seed + 1)
-            batches = [tuple(rng.permutation(list(b))) for b in batches]
+            batches = [tuple(b[i] for i in rng.permutation(len(b))) for b in batches]
         return batches
 
     def build_iter(self, epoch: int, shuffle: bool = None) -> DataLoader:

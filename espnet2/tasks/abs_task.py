@@ -99,6 +99,9 @@ class AbsTask:
     trainer = Trainer
     # option -> the only accepted value (ESPnet options this toolkit does not implement)
     unsupported_options: Dict[str, Any] = UNSUPPORTED_OPTIONS
+    # class choices whose `<name>_conf` is not filled with the class defaults in config.yaml
+    # (their keyword arguments partly come from other options)
+    conf_not_filled: Tuple[str, ...] = ()
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> torch.nn.Module:
@@ -366,13 +369,14 @@ class AbsTask:
             config["scheduler_conf"] = filled(scheduler_classes[args.scheduler], args.scheduler_conf)
         for class_choices in cls.class_choices_list:
             name = getattr(args, class_choices.name, None)
-            if name is not None:
+            if name is not None and class_choices.name not in cls.conf_not_filled:
                 config[f"{class_choices.name}_conf"] = filled(class_choices.get_class(name), getattr(args, f"{class_choices.name}_conf"))
         return to_plain(config)
 
     @classmethod
-    def print_config(cls, args: argparse.Namespace, file=sys.stdout) -> None:
+    def print_config(cls, args: argparse.Namespace, file=None) -> None:
         """Print the resolved config as YAML (what config.yaml of a run with these options would hold)."""
+        file = sys.stdout if file is None else file
         file.write(yaml_no_alias_safe_dump(cls.resolved_config(args), indent=4, sort_keys=False))
 
     @classmethod
@@ -389,8 +393,6 @@ class AbsTask:
         for c in args.best_model_criterion:
             if len(c) != 3 or c[2] not in ("min", "max"):
                 raise ValueError(f"--best_model_criterion: expected [phase, key, min|max], got {list(c)}")
-        if isinstance(args.keep_nbest_models, int):
-            args.keep_nbest_models = [args.keep_nbest_models]
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -494,7 +496,8 @@ class AbsTask:
             min_batch_size=distributed_option.dist_world_size if distributed_option.distributed else 1,
         )
         batches = list(sampler)
-        missing = [k for b in batches for k in b if k not in set(dataset.keys)]
+        known = set(dataset.keys)
+        missing = [k for b in batches for k in b if k not in known]
         if missing:
             raise ValueError(f"{shape_files[0]}: utterance '{missing[0]}' is not in {data[0][0]}; re-run --collect_stats on this data")
         batches = shard_batches(batches, distributed_option)
@@ -555,15 +558,23 @@ class AbsTask:
         )
         distributed_option.init_options()
         output_dir = Path(args.output_dir) if args.output_dir is not None else None
-        setup_logging(args.log_level, distributed_option, output_dir if not args.collect_stats else None)
+        handlers = setup_logging(args.log_level, distributed_option, output_dir if not args.collect_stats else None)
         if distributed_option.is_main and output_dir is not None:
             output_dir.mkdir(parents=True, exist_ok=True)
+        num_threads = torch.get_num_threads()
         distributed_option.init_torch_distributed()
         try:
             cls._main_worker(args, distributed_option, output_dir)
+        except Exception as e:
+            logging.error(f"{type(e).__name__}: {e}")  # into train.log too
+            raise
         finally:
             if distributed_option.distributed and torch.distributed.is_initialized():
                 torch.distributed.destroy_process_group()
+            torch.set_num_threads(num_threads)
+            for h in handlers:
+                logging.getLogger().removeHandler(h)
+                h.close()
 
     @classmethod
     def _main_worker(cls, args, distributed_option: DistributedOption, output_dir: Optional[Path]):
@@ -720,8 +731,11 @@ def to_plain(obj):
     return obj
 
 
-def setup_logging(log_level: str, distributed_option: DistributedOption, output_dir: Optional[Path]):
-    """ESPnet log format on stderr; rank 0 also appends to output_dir/train.log unless stderr already goes there."""
+def setup_logging(log_level: str, distributed_option: DistributedOption, output_dir: Optional[Path]) -> List[logging.Handler]:
+    """ESPnet log format on stderr; rank 0 also appends to output_dir/train.log unless stderr already goes there.
+
+    Returns the handlers added to the root logger.
+    """
     fmt = f"[{socket.gethostname().split('.')[0]}] %(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
     root = logging.getLogger()
     for h in list(root.handlers):
@@ -740,6 +754,7 @@ def setup_logging(log_level: str, distributed_option: DistributedOption, output_
         h.setFormatter(logging.Formatter(fmt))
         h._espnet_handler = True
         root.addHandler(h)
+    return handlers
 
 
 def _stderr_is(path: Path) -> bool:

@@ -91,6 +91,7 @@ def build_part(choices: ClassChoices, option: str, name: str, conf: Dict[str, An
 class EnhancementTask(AbsTask):
     class_choices_list = [encoder_choices, separator_choices, decoder_choices, preprocessor_choices]
     unsupported_options = {**UNSUPPORTED_OPTIONS, **ENH_UNSUPPORTED_OPTIONS}
+    conf_not_filled = ("preprocessor",)  # speech_segment, dynamic_mixing ... are task options
 
     @classmethod
     def add_task_arguments(cls, parser: argparse.ArgumentParser):

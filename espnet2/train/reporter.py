@@ -271,7 +271,10 @@ class Reporter:
         return tuple((k, k2) for k in self.get_keys(epoch) for k2 in self.get_keys2(k, epoch))
 
     def matplotlib_plot(self, output_dir: Union[str, Path]):
-        """One PNG per statistic (`loss.png`, `si_snr_loss.png`, ...): value per epoch, train and valid."""
+        """One PNG per statistic (`loss.png`, `si_snr_loss.png`, ...): value per epoch, train and valid.
+
+        Timings (`*_time`) are left out of the plots; they are in the log and in tensorboard.
+        """
         import matplotlib
 
         matplotlib.use("Agg")
@@ -281,8 +284,8 @@ class Reporter:
         output_dir.mkdir(parents=True, exist_ok=True)
         keys2 = sorted({k2 for e in self.stats for k in self.stats[e] for k2 in self.stats[e][k]})
         for key2 in keys2:
-            if key2 in ("total_count",):
-                continue
+            if key2 in ("total_count", "time") or key2.endswith("_time"):
+                continue  # timings are in the log and in tensorboard
             keys = sorted({k for e in self.stats for k in self.stats[e] if key2 in self.stats[e][k]})
             fig = plt.figure()
             plt.title(f"{key2} vs epoch")

@@ -255,6 +255,14 @@ class Trainer:
                     distributed_option=distributed_option,
                 )
 
+            for phase in ("train", "valid"):
+                if reporter.get_value(phase, "total_count") == (reporter.stats.get(iepoch - 1, {}).get(phase, {}).get("total_count", 0)):
+                    raise RuntimeError(
+                        f"epoch {iepoch} had no {phase} mini-batch: the {phase} data is smaller than one batch "
+                        "(check --batch_size/--valid_batch_size, and --chunk_length with the chunk iterator: "
+                        "utterances shorter than a chunk are skipped, leftover chunks are dropped)"
+                    )
+
             # epoch-wise schedulers
             for scheduler in schedulers:
                 if isinstance(scheduler, AbsValEpochStepScheduler):
