@@ -356,7 +356,7 @@ class AbsTask:
     def resolved_config(cls, args: argparse.Namespace) -> Dict[str, Any]:
         """`vars(args)` with the default keyword arguments of every chosen class filled into `<name>_conf`."""
         config = copy.deepcopy(vars(args))
-        for k in ("print_config", "config", "required"):
+        for k in ("print_config", "config", "required", "distributed"):  # not options (distributed is derived)
             config.pop(k, None)
 
         def filled(klass, conf):
@@ -806,11 +806,15 @@ def load_state_dict_file(model: torch.nn.Module, model_file: Union[Path, str], d
         raise ValueError(f"{model_file}: cannot be read as a weights-only PyTorch checkpoint: {e}") from None
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
         state = state["model"]
-    result = model.load_state_dict(state, strict=False)
+    hint = "is this the config.yaml that was trained with this model?"
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # shape mismatches
+        first = next((line.strip() for line in str(e).splitlines() if "size mismatch" in line), str(e))
+        raise ValueError(f"{model_file} does not match the model built from the config: {first}; {hint}") from None
     if result.missing_keys or result.unexpected_keys:
         raise ValueError(
             f"{model_file} does not match the model built from the config: "
             f"missing keys {result.missing_keys[:5]}{'...' if len(result.missing_keys) > 5 else ''}, "
-            f"unexpected keys {result.unexpected_keys[:5]}{'...' if len(result.unexpected_keys) > 5 else ''}; "
-            "is this the config.yaml that was trained with this model?"
+            f"unexpected keys {result.unexpected_keys[:5]}{'...' if len(result.unexpected_keys) > 5 else ''}; {hint}"
         )
