@@ -9,9 +9,10 @@
 cmd_backend=local
 
 if [ "${cmd_backend}" = local ]; then
-    export train_cmd="utils/run_local.sh"
+    # --num_threads 1: many jobs side by side, one CPU thread each (as ESPnet's OMP_NUM_THREADS=1).
+    export train_cmd="utils/run_local.sh --num_threads 1"
     export cuda_cmd="utils/run_local.sh"
-    export decode_cmd="utils/run_local.sh"
+    export decode_cmd="utils/run_local.sh --num_threads 1"
 elif [ "${cmd_backend}" = slurm ]; then
     # Add your site's options, e.g. --partition gpu --account myproject --time 2-00:00:00,
     # or --launcher srun to run inside an allocation (salloc).

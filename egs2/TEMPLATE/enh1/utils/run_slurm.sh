@@ -77,6 +77,7 @@ fi
     echo "task=\${SLURM_ARRAY_TASK_ID:-\${1:-1}}"
     echo "cd $(printf '%q' "${PWD}")"
     echo '[ -f ./path.sh ] && . ./path.sh'
+    [ -n "${num_threads}" ] && echo "export OMP_NUM_THREADS=${num_threads}"
     echo "log=${task_log}"
     echo 'mkdir -p "$(dirname "${log}")"'
     echo 'start=$(date +%s.%N)'
