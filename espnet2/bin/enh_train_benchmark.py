@@ -20,7 +20,6 @@ import argparse
 import logging
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 

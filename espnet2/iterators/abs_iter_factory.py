@@ -7,4 +7,4 @@ class AbsIterFactory(ABC):
 
     @abstractmethod
     def build_iter(self, epoch: int, shuffle: bool = None) -> Iterator:
-        raise NotImplementedError
+        """The iterator over `(utt_ids, batch)` of `epoch` (1-based)."""

@@ -13,11 +13,11 @@ from torch.utils.data import Sampler
 class AbsSampler(Sampler, ABC):
     @abstractmethod
     def __len__(self) -> int:
-        raise NotImplementedError
+        """Number of mini-batches."""
 
     @abstractmethod
     def __iter__(self) -> Iterator[Tuple[str, ...]]:
-        raise NotImplementedError
+        """The mini-batches, each a tuple of utterance ids."""
 
     def generate(self, seed: int = None) -> List[Tuple[str, ...]]:
         """The list of batches (the same for every seed: these samplers are deterministic)."""

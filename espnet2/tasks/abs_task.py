@@ -32,7 +32,7 @@ from espnet2.train.distributed_utils import DistributedOption, free_port, resolv
 from espnet2.train.trainer import Trainer
 from espnet2.utils import config_argparse
 from espnet2.utils.nested_dict_action import NestedDictAction
-from espnet2.utils.types import float_or_none, int_or_none, str2bool, str2triple_str, str_or_none
+from espnet2.utils.types import int_or_none, str2bool, str2triple_str, str_or_none
 from espnet2.utils.yaml_no_alias_safe_dump import yaml_no_alias_safe_dump
 
 optim_classes = dict(
@@ -347,7 +347,6 @@ class AbsTask:
                 f"--{name}", type=str if isinstance(default, str) else yaml.safe_load, default=copy.deepcopy(default), help=argparse.SUPPRESS
             )
 
-        cls.trainer.add_arguments(parser)
         cls.add_task_arguments(parser)
         return parser
 
@@ -567,6 +566,8 @@ class AbsTask:
             cls._main_worker(args, distributed_option, output_dir)
         except Exception as e:
             logging.error(f"{type(e).__name__}: {e}")  # into train.log too
+            if "find_unused_parameters" in str(e):
+                logging.error("Some parameters get no gradient in this configuration: add --unused_parameters true")
             raise
         finally:
             if distributed_option.distributed and torch.distributed.is_initialized():

@@ -13,9 +13,8 @@ it is read (audio exists, one sample rate, and with `require_same_length` one le
 the list file and line.
 """
 
-import collections.abc
-import logging
-from typing import Callable, Collection, Dict, Mapping, Optional, Sequence, Tuple, Union
+from abc import ABC, abstractmethod
+from typing import Callable, Collection, Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 from torch.utils.data.dataset import Dataset
@@ -45,15 +44,18 @@ DATA_TYPES = {
 }
 
 
-class AbsDataset(Dataset):
+class AbsDataset(Dataset, ABC):
+    @abstractmethod
     def names(self) -> Tuple[str, ...]:
-        raise NotImplementedError
+        """The data names (speech_mix, speech_ref1, ...)."""
 
+    @abstractmethod
     def has_name(self, name) -> bool:
-        raise NotImplementedError
+        """Whether `name` is one of the data names."""
 
+    @abstractmethod
     def __getitem__(self, uid) -> Tuple[str, Dict[str, np.ndarray]]:
-        raise NotImplementedError
+        """(uid, {name: array})."""
 
 
 class ESPnetDataset(AbsDataset):
@@ -203,7 +205,7 @@ class ESPnetDataset(AbsDataset):
             elif value.dtype.kind in "iu":
                 value = value.astype(self.int_dtype, copy=False)
             else:
-                raise NotImplementedError(f"Not supported dtype: {value.dtype}")
+                raise TypeError(f"utterance '{uid}': {name} has dtype {value.dtype}; expected float, int or complex data")
             data[name] = value
         return uid, data
 

@@ -32,7 +32,7 @@ class AbsPreprocessor(ABC):
 
     @abstractmethod
     def __call__(self, uid: str, data: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
-        raise NotImplementedError
+        """Transform the arrays of utterance `uid` (name -> array); returns the new dict."""
 
 
 class EnhPreprocessor(AbsPreprocessor):

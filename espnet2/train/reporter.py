@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ContextManager, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import ContextManager, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 import torch

@@ -16,7 +16,6 @@ import contextlib
 import dataclasses
 import datetime
 import logging
-import math
 import os
 import random
 import time
@@ -123,10 +122,6 @@ class Trainer:
     @classmethod
     def build_options(cls, args: argparse.Namespace) -> TrainerOptions:
         return TrainerOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainerOptions)})
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser):
-        """Reserved for trainer-specific options (the common ones are added by AbsTask)."""
 
     @staticmethod
     def resume(
