@@ -22,6 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from espnet2.tasks.abs_task import load_config
 from espnet2.tasks.enh import EnhancementTask
+from espnet2.utils.allocator import tune_allocator
 
 STFT_8K = dict(n_fft=128, hop_length=64)
 PIT_SI_SNR = [dict(name="si_snr", conf=dict(eps=1.0e-7), wrapper="pit", wrapper_conf=dict(weight=1.0, independent_perm=True))]
@@ -225,6 +226,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None):
     args = get_parser().parse_args(argv)
+    tune_allocator()
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.device.startswith("cuda") and not torch.cuda.is_available():

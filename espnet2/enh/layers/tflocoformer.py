@@ -364,9 +364,15 @@ class LocoformerBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [A, L, R, C] -> [A, L, R, C], modelling the sequence axis L (A and R are batch axes)."""
         if len(self.ffn) == 2:  # Macaron: the FFN before attention
-            x = x + self.ffn[1](self.ffn_norm[1](x))
-        x = x + self.attn(self.attn_norm(x))
-        return x + self.ffn[0](self.ffn_norm[0](x))
+            x = add_residual(self.ffn[1](self.ffn_norm[1](x)), x)
+        x = add_residual(self.attn(self.attn_norm(x)), x)
+        return add_residual(self.ffn[0](self.ffn_norm[0](x)), x)
+
+
+def add_residual(branch: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """x + branch, added in place into the fresh branch output when the dtypes agree (no extra allocation;
+    autograd-safe: no branch saves its output for backward). Under autocast the sum keeps x's precision."""
+    return branch.add_(x) if branch.dtype == x.dtype else x + branch
 
 
 def as_list(value) -> List:
