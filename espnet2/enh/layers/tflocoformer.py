@@ -213,12 +213,37 @@ class SwiGLUConvDeconv1d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [A, L, R, C] -> [A, L, R, C], convolving along L (A and R are batch axes)."""
         if self.shift == 1 and not (self.training and self.dropout.p > 0):
+            if x.shape[1] < self.kernel:  # e.g. the speaker path, L = J
+                return self._forward_short(x)
             return SwiGLUConvDeconvStride1.apply(
                 x, self.conv1d.weight, self.conv1d.bias, self.deconv1d.weight, self.deconv1d.bias
             )
         a, seq_len, r, c = x.shape
         y = self._forward_general(x.transpose(1, 2).reshape(a * r, seq_len, c))
         return y.view(a, r, seq_len, c).transpose(1, 2)
+
+    def _forward_short(self, x: torch.Tensor) -> torch.Tensor:
+        """Stride 1, L < K: the whole conv-deconv is two dense layers with block-Toeplitz weights.
+
+        Conv output t (0 .. L+D-1) reads input p = t + k - D through W_k; kept deconv output s reads hidden
+        i = s + D - k through V_k. Skipping the zero padding halves the work for a length-2 speaker axis.
+        """
+        a, seq_len, r, c = x.shape
+        k, d, hid = self.kernel, self.diff, self.hidden
+        n_out = seq_len + d
+        w, v = self.conv1d.weight, self.deconv1d.weight  # [2H, C, K], [H, C, K]
+        w_in = w.new_zeros(seq_len, c, n_out, 2 * hid)
+        w_out = v.new_zeros(n_out, hid, seq_len, c)
+        for p in range(seq_len):
+            for kk in range(k):
+                w_in[p, :, p + d - kk] = w[:, :, kk].t()  # t = p + D - k
+                w_out[p + d - kk, :, p] = v[:, :, kk]  # i = s + D - k
+        xs = x.transpose(1, 2).reshape(a * r, seq_len * c)
+        h = torch.mm(xs, w_in.view(seq_len * c, -1)).view(a * r, n_out, 2 * hid) + self.conv1d.bias
+        value, gate = h.split(hid, dim=-1)  # split: its backward concatenates, no zero-filled buffers
+        u = self.dropout(value * F.silu(gate))
+        y = torch.mm(u.reshape(a * r, n_out * hid), w_out.view(n_out * hid, -1)).view(a, r, seq_len, c)
+        return self.dropout(y.transpose(1, 2) + self.deconv1d.bias)
 
     def _forward_general(self, x: torch.Tensor) -> torch.Tensor:
         """[N, L, C] -> [N, L, C] with PyTorch's convolution modules (any stride, dropout)."""

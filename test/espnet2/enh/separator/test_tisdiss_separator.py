@@ -114,7 +114,7 @@ def test_bfloat16_autocast_runs_and_stays_close():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out, _, others = sep(x, None)
     assert all(o.dtype == torch.complex64 for o in out)
-    for a, b in zip(out, ref):
-        assert (a - b).abs().max() <= 0.05 * b.abs().max()
+    for a, b in zip(out, ref):  # bfloat16 keeps ~3 significant digits through every block
+        assert (a - b).norm() <= 0.05 * b.norm()
     sum(o.abs().mean() for o in out).backward()
     assert all(p.grad is not None and p.grad.dtype == p.dtype for p in sep.parameters() if p.requires_grad)
