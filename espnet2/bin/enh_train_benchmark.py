@@ -29,6 +29,7 @@ import torch
 import yaml
 
 from espnet2.fileio.read_text import read_2columns_text
+from espnet2.tasks.abs_task import cpu_threads
 from espnet2.tasks.enh import EnhancementTask
 from espnet2.train.distributed_utils import DistributedOption
 from espnet2.train.reporter import Reporter
@@ -71,7 +72,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--speech_segment", type=int, default=4000, help="crop length in samples (0.5 s at 8 kHz)")
     parser.add_argument("--num_workers", type=int, default=2)
     parser.add_argument("--ngpu", type=int, default=0)
-    parser.add_argument("--num_threads", type=int, default=None, help="torch threads of the training process")
+    parser.add_argument("--num_threads", type=int, default=None, help="torch threads of the training process (default: as enh_train)")
     parser.add_argument("--num_utts", type=int, default=32, help="synthetic data: utterances")
     parser.add_argument("--utt_seconds", type=float, default=4.0, help="synthetic data: utterance length")
     parser.add_argument("--fs", type=int, default=8000, help="synthetic data: sample rate")
@@ -131,8 +132,7 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> Dict[str, float]
         cmd += ["--use_tensorboard", "false", "--use_matplotlib", "false", *extra]
         targs = EnhancementTask.get_parser().parse_args(cmd)
         EnhancementTask.check_args(targs)
-        if args.num_threads is not None:
-            torch.set_num_threads(args.num_threads)
+        torch.set_num_threads(cpu_threads(args.num_threads, args.ngpu, args.num_workers, 1))
 
         torch.manual_seed(targs.seed)
         device = "cuda" if args.ngpu > 0 else "cpu"

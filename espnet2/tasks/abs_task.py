@@ -235,7 +235,12 @@ class AbsTask:
             help="The number of attention maps ESPnet plots per epoch; enhancement models have no "
             "attention maps to plot, so this option is accepted and logged only",
         )
-        group.add_argument("--num_threads", type=int_or_none, default=None, help="torch CPU threads per process (default: CPU cores / processes)")
+        group.add_argument(
+            "--num_threads",
+            type=int_or_none,
+            default=None,
+            help="torch CPU threads per process (default on CPU: the cores left by the loader workers, shared by the processes)",
+        )
 
         group = parser.add_argument_group("distributed training related")
         group.add_argument("--dist_backend", default="nccl", type=str, help="distributed backend (gloo is used on CPU)")
@@ -579,11 +584,9 @@ class AbsTask:
 
     @classmethod
     def _main_worker(cls, args, distributed_option: DistributedOption, output_dir: Optional[Path]):
-        if args.num_threads is not None:
-            torch.set_num_threads(args.num_threads)
-        elif args.ngpu == 0 and distributed_option.distributed:
-            # CPU processes share the cores
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // (distributed_option.dist_world_size or 1)))
+        # processes on this machine: torchrun's LOCAL_WORLD_SIZE, else all of them (spawned here)
+        local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", distributed_option.dist_world_size or 1)) if distributed_option.distributed else 1
+        torch.set_num_threads(cpu_threads(args.num_threads, args.ngpu, args.num_workers, local_processes))
         set_all_random_seed(args.seed)
         torch.backends.cudnn.enabled = args.cudnn_enabled
         torch.backends.cudnn.benchmark = args.cudnn_benchmark
@@ -694,6 +697,21 @@ def shard_batches(batches: List[Tuple[str, ...]], distributed_option: Distribute
                 "raise --batch_size (it is the global batch size over all processes)"
             )
     return [batch[rank::world_size] for batch in batches]
+
+
+def cpu_threads(num_threads: Optional[int], ngpu: int, num_workers: int, local_processes: int) -> int:
+    """torch threads of a training process.
+
+    `num_threads` if given; on GPU torch's default; on CPU the cores this process may use, minus one per
+    loader worker of every process, divided by the processes on the machine (at least 1). More threads
+    than free cores make CPU training several times slower (threads wait for each other at every op).
+    """
+    if num_threads is not None:
+        return num_threads
+    if ngpu > 0:
+        return torch.get_num_threads()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, (cores - num_workers * local_processes) // local_processes)
 
 
 def shard_batch_size(batch_size: int, distributed_option: DistributedOption) -> int:

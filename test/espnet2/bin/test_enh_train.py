@@ -10,7 +10,7 @@ import torch
 import yaml
 
 from espnet2.bin import enh_train
-from espnet2.tasks.abs_task import get_default_kwargs, optim_classes
+from espnet2.tasks.abs_task import cpu_threads, get_default_kwargs, optim_classes
 from espnet2.tasks.enh import EnhancementTask
 from espnet2.train.dataset import DataError
 from espnet2.train.trainer import NonFiniteError
@@ -276,3 +276,11 @@ def test_chunk_iterator_dynamic_mixing_accum_grad_bf16(data, tmp_path):
     assert ckpt["schedulers"][0]["step_num"] == 1
     assert stats["train"]["nonfinite_steps"] == 0.0 and stats["valid"]["loss"] < 100
     assert ckpt["scaler"] is None  # bfloat16 on CPU needs no loss scaling
+
+
+def test_cpu_threads_leave_cores_to_loader_workers(monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(16)))
+    assert cpu_threads(None, ngpu=0, num_workers=4, local_processes=1) == 12
+    assert cpu_threads(None, ngpu=0, num_workers=2, local_processes=4) == 2  # (16 - 8) // 4
+    assert cpu_threads(None, ngpu=0, num_workers=8, local_processes=2) == 1
+    assert cpu_threads(3, ngpu=0, num_workers=8, local_processes=2) == 3
