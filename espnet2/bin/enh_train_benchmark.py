@@ -160,7 +160,7 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> Dict[str, float]
                 summary_writer=None,
                 options=options,
                 distributed_option=dist,
-                state={"nonfinite_in_a_row": 0},
+                state={"nonfinite_in_a_row": 0, "nonfinite_in_epoch": 0},
             )
             # per-step times after warm-up: the wait for data and the rest of the step
             steps = range(args.warmup_steps, sub.count)

@@ -184,7 +184,7 @@ class Trainer:
             keep_nbest_models = [1]
 
         reporter = Reporter()
-        state = {"nonfinite_in_a_row": 0}
+        state = {"nonfinite_in_a_row": 0, "nonfinite_in_epoch": 0}
         if options.resume and (output_dir / "checkpoint.pth").exists():
             state.update(
                 cls.resume(output_dir / "checkpoint.pth", model, reporter, optimizers, schedulers, scaler, options.ngpu)
@@ -421,7 +421,7 @@ class Trainer:
                             loss.backward()
                 else:
                     cls._nonfinite(state, options, f"The loss is {loss.item()}")
-                    reporter.register({"nonfinite_steps": 1.0})
+                    reporter.register({"nonfinite_rate": 1.0})
                     for o in optimizers:
                         o.zero_grad(set_to_none=True)
                     reporter.next()
@@ -438,7 +438,7 @@ class Trainer:
                 )
                 if not torch.isfinite(grad_norm):
                     cls._nonfinite(state, options, f"The grad norm is {grad_norm.item()}")
-                    reporter.register({"nonfinite_steps": 1.0})
+                    reporter.register({"nonfinite_rate": 1.0})
                     if scaler is not None:
                         # unscale_() was called: step() (which skips non-finite updates) and update()
                         for o in optimizers:
@@ -447,7 +447,7 @@ class Trainer:
                 else:
                     state["nonfinite_in_a_row"] = 0
                     all_steps_are_invalid = False
-                    reporter.register({"nonfinite_steps": 0.0, "grad_norm": grad_norm})
+                    reporter.register({"nonfinite_rate": 0.0, "grad_norm": grad_norm})
                     with reporter.measure_time("optim_step_time"):
                         for o in optimizers:
                             if scaler is not None:
@@ -485,11 +485,16 @@ class Trainer:
             if distributed:
                 iterator_stop.fill_(1)
                 torch.distributed.all_reduce(iterator_stop, torch.distributed.ReduceOp.SUM)
+        skipped = state["nonfinite_in_epoch"]
+        if skipped:
+            logging.warning(f"{skipped} step(s) of this epoch were skipped: non-finite loss or gradient")
+        state["nonfinite_in_epoch"] = 0
         return all_steps_are_invalid
 
     @staticmethod
     def _nonfinite(state: Dict, options: TrainerOptions, what: str):
         state["nonfinite_in_a_row"] += 1
+        state["nonfinite_in_epoch"] += 1
         n = state["nonfinite_in_a_row"]
         logging.warning(f"{what}. Skipping updating the model ({n} non-finite step(s) in a row).")
         if n >= options.max_nonfinite_steps:
