@@ -17,12 +17,11 @@ uninterrupted one.
 
 import zlib
 from abc import ABC, abstractmethod
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from espnet2.fileio.read_text import read_2columns_text_with_lineno
+from espnet2.fileio.read_text import read_2columns_text
 from espnet2.fileio.sound_scp import SoundScpReader
 
 
@@ -85,7 +84,7 @@ class EnhPreprocessor(AbsPreprocessor):
         self.speech_name = speech_name
         self.speech_ref_name_prefix = speech_ref_name_prefix
 
-        # pool of sources for dynamic mixing: (source id, mixture uid or None, reader)
+        # pool of sources for dynamic mixing: (source id, the list it is read from)
         self.sources: List[tuple] = []
         self.source2spk: Dict[str, str] = {}
         if dynamic_mixing and train:
@@ -93,14 +92,13 @@ class EnhPreprocessor(AbsPreprocessor):
                 raise ValueError("dynamic_mixing needs the reference lists (source_scps) to draw sources from")
             for scp in source_scps:
                 reader = SoundScpReader(scp, dtype="float32")
-                tag = Path(scp).stem
                 for k in reader:
-                    self.sources.append((k, f"{k}/{tag}", reader))
+                    self.sources.append((k, reader))
             if len(self.sources) < num_spk:
                 raise ValueError(f"dynamic mixing needs at least {num_spk} sources, found {len(self.sources)} in {list(source_scps)}")
             if utt2spk is not None:
-                spk, lineno = read_2columns_text_with_lineno(utt2spk)
-                for k, _, reader in self.sources:
+                spk = read_2columns_text(utt2spk)
+                for k, reader in self.sources:
                     if k not in spk:
                         raise ValueError(f"{reader.where(k)}: source '{k}' has no speaker in {utt2spk}")
                 self.source2spk = spk
@@ -159,12 +157,12 @@ class EnhPreprocessor(AbsPreprocessor):
             used_spk.add(self.source2spk[uid])
         tries = 0
         while len(picked) < self.num_spk - 1:
-            k, tag, reader = self.sources[int(rng.integers(len(self.sources)))]
+            k, reader = self.sources[int(rng.integers(len(self.sources)))]
             spk = self.source2spk.get(k)
             ok = k != uid and all(k != p[0] for p in picked) and (spk is None or spk not in used_spk)
             tries += 1
             if ok or tries > 100:  # give up on the constraints rather than loop forever
-                picked.append((k, tag, reader))
+                picked.append((k, reader))
                 if spk is not None:
                     used_spk.add(spk)
         return picked
@@ -176,7 +174,7 @@ class EnhPreprocessor(AbsPreprocessor):
         ref1 = data[first]
         length = ref1.shape[0]
         sources = [ref1]
-        for k, _, reader in self._pick_sources(uid, rng):
+        for k, reader in self._pick_sources(uid, rng):
             _, wav = reader[k]
             if wav.ndim != ref1.ndim or (wav.ndim > 1 and wav.shape[1] != ref1.shape[1]):
                 raise ValueError(f"{reader.where(k)}: source '{k}' has shape {wav.shape}, but '{uid}' has {ref1.shape}")

@@ -76,3 +76,22 @@ def test_collate_pads_and_gives_lengths():
     assert batch["x_lengths"].tolist() == [3, 2]
     with pytest.raises(RuntimeError, match="reserved"):
         common_collate_fn([("a", {"x_lengths": np.ones(1)})])
+
+
+def test_dynamic_mixing_never_mixes_one_speaker_twice(tmp_path):
+    import soundfile
+
+    lines, spk = [], []
+    for i, s in enumerate(["A", "A", "A", "B"]):
+        path = tmp_path / f"s{i}.wav"
+        soundfile.write(path, np.full(100, i + 1, np.float32), 8000)
+        lines.append(f"s{i} {path}\n")
+        spk.append(f"s{i} {s}\n")
+    (tmp_path / "source.scp").write_text("".join(lines))
+    (tmp_path / "utt2spk").write_text("".join(spk))
+    p = EnhPreprocessor(train=True, dynamic_mixing=True, source_scps=[str(tmp_path / "source.scp")], utt2spk=str(tmp_path / "utt2spk"))
+    for epoch in range(5):
+        p.set_epoch(epoch)
+        out = p("s0", {"speech_ref1": np.full(100, 1, np.float32)})
+        assert np.all(out["speech_ref2"] == 4)  # s3, the only source of another speaker than s0's
+        assert np.all(out["speech_mix"] == 5)
