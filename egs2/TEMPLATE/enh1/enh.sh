@@ -423,20 +423,25 @@ if ! ${skip_eval}; then
             _inf_scp=
             for spk in $(seq "${inf_num}"); do _inf_scp+="--inf_scp ${_inf_dir}/spk${spk}.scp "; done
 
+            # One job writes the scores into ${_dir} itself; several are merged afterwards.
+            _out="${_logdir}/output.JOB"
+            [ "${_nj}" -eq 1 ] && _out="${_dir}"
             # shellcheck disable=SC2086
             ${_cmd} JOB=1:"${_nj}" "${_logdir}"/enh_scoring.JOB.log \
                 "${python}" -m espnet2.bin.enh_scoring \
                     --key_file "${_logdir}"/keys.JOB.scp \
-                    --output_dir "${_logdir}"/output.JOB \
+                    --output_dir "${_out}" \
                     ${_ref_scp} ${_inf_scp} \
                     --mix_scp "${_data}/wav.scp" \
                     --ref_channel "${ref_channel}"
 
-            # Merge the per-utterance lists and write result_<metric>.txt.
-            _merge_dirs=
-            for n in $(seq "${_nj}"); do _merge_dirs+=" ${_logdir}/output.${n}"; done
-            # shellcheck disable=SC2086
-            "${python}" -m espnet2.bin.enh_scoring --output_dir "${_dir}" --merge_dirs ${_merge_dirs}
+            if [ "${_nj}" -gt 1 ]; then
+                # Merge the per-utterance lists and write result_<metric>.txt.
+                _merge_dirs=
+                for n in $(seq "${_nj}"); do _merge_dirs+=" ${_logdir}/output.${n}"; done
+                # shellcheck disable=SC2086
+                "${python}" -m espnet2.bin.enh_scoring --output_dir "${_dir}" --merge_dirs ${_merge_dirs}
+            fi
             for protocol in ${scoring_protocol}; do
                 _f="${_dir}/result_$(echo "${protocol}" | tr '[:upper:]' '[:lower:]').txt"
                 [ -f "${_f}" ] && log "${dset} ${protocol}: $(cat "${_f}")"

@@ -44,22 +44,26 @@ enh_opts=(
     --inference_model valid.loss.best.pth
 )
 
-./enh.sh "${enh_opts[@]}" "${args[@]}"
-
-# Which stages ran: the sweep needs a trained model and follows stage 8.
+# Which stages to run: with the sweep, stages 7-8 run once per M_re after the others.
+stage=1
 stop_stage=10000
-for ((i = 0; i < ${#args[@]}; i++)); do
+for ((i = 0; i < ${#args[@]} - 1; i++)); do
+    [ "${args[i]}" = --stage ] && stage=${args[i + 1]}
     [ "${args[i]}" = --stop_stage ] && stop_stage=${args[i + 1]}
 done
-if ${skip_sweep} || [ "${stop_stage}" -lt 8 ]; then
+if ${skip_sweep} || [ "${stop_stage}" -lt 7 ]; then
+    ./enh.sh "${enh_opts[@]}" "${args[@]}"
     exit 0
+fi
+if [ "${stage}" -le 6 ]; then
+    ./enh.sh "${enh_opts[@]}" "${args[@]}" --stop_stage 6
 fi
 
 enh_exp=$(./enh.sh "${enh_opts[@]}" "${args[@]}" --print_enh_exp true | tail -n 1)
 pairs=()
 for n in ${m_re_list}; do
     ./enh.sh "${enh_opts[@]}" "${args[@]}" --stage 7 --stop_stage 8 --skip_data_prep true \
-        --skip_train true --m_re "${n}" --inference_tag "enhanced_re${n}"
+        --skip_train true --skip_packing true --m_re "${n}" --inference_tag "enhanced_re${n}"
     pairs+=("${n}=${enh_exp}/enhanced_re${n}_tt")
 done
 [ -z "${results}" ] && results=${enh_exp}/RESULTS.md
@@ -74,5 +78,8 @@ python3 pyscripts/utils/m_re_sweep.py --out "${enh_exp}/m_re_sweep_tt" \
     echo "![SI-SNRi and RTF against M_re](m_re_sweep_tt.png)"
 } > "${enh_exp}/RESULTS.md.tmp"
 mv "${enh_exp}/RESULTS.md.tmp" "${results}"
+if [ "${stop_stage}" -ge 9 ]; then
+    ./enh.sh "${enh_opts[@]}" "${args[@]}" --stage 9   # packing, unless --skip_packing true
+fi
 echo "Results: ${results}"
 cat "${results}"

@@ -1,5 +1,5 @@
 # Environment of the recipe scripts (sourced by enh.sh and the job runners).
-MAIN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+MAIN_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../.." && pwd)
 
 # Use the virtual environment made by tools/setup_venv.sh, if there is one.
 if [ -z "${VIRTUAL_ENV:-}" ] && [ -f "${MAIN_ROOT}/tools/venv/bin/activate" ]; then

@@ -15,6 +15,8 @@ min_or_max=min          # min (cut to the shorter source) or max (zero-pad to th
 sample_rate=8k          # 8k (the corpus rate) or 16k (upsampled).
 mix_dir=data/local/mix  # Mixtures go to <mix_dir>/{tr,cv,tt}/{mix,s1,s2}.
 num_train=              # Use only the first N training mixtures (default: all).
+num_valid=              # Use only the first N validation mixtures (default: all).
+num_test=               # Use only the first N test mixtures (default: all).
 nj=2                    # Parallel processes.
 python=python3          # Python interpreter.
 
@@ -31,10 +33,11 @@ for x in tr cv tt; do
         log "Error: ${list} does not exist: MINI_2MIX in db.sh must point at the corpus"
         exit 1
     fi
-    if [ "${x}" = tr ] && [ -n "${num_train}" ]; then
+    case "${x}" in tr) n=${num_train} ;; cv) n=${num_valid} ;; tt) n=${num_test} ;; esac
+    if [ -n "${n}" ]; then
         mkdir -p data/local
-        head -n "${num_train}" "${list}" > data/local/mix_2_spk_tr.txt
-        list=data/local/mix_2_spk_tr.txt
+        head -n "${n}" "${list}" > "data/local/mix_2_spk_${x}.txt"
+        list="data/local/mix_2_spk_${x}.txt"
     fi
     "${python}" -m espnet2.utils.wsj0_mix mix --list "${list}" --wav_root "${MINI_2MIX}" \
         --out_dir "${mix_dir}/${x}" --fs "${sample_rate}" --mode "${min_or_max}" --num_spk 2 \
