@@ -20,6 +20,8 @@ Command line (used by ``egs2/*/enh1/local/data.sh``)::
     python -m espnet2.utils.wsj0_mix convert --wsj0 /path/WSJ0 --wav_root wsj0_wav LIST...
     python -m espnet2.utils.wsj0_mix mix --list mix_2_spk_tt.txt --wav_root wsj0_wav \\
         --out_dir 2speakers/wav8k/min/tt --fs 8000 --mode min --data_dir data/tt_min_8k
+    python -m espnet2.utils.wsj0_mix datadir --mix_dir /data/wsj0-2mix/2speakers/wav8k/min/tt \\
+        --data_dir data/tt_min_8k       # mixtures made elsewhere (e.g. by the MATLAB scripts)
 """
 
 import argparse
@@ -190,6 +192,29 @@ def write_data_dir(data_dir, out_dir, entries: Sequence[MixEntry]) -> None:
             f.write(f"{spk} {' '.join(spk2utt[spk])}\n")
 
 
+def entries_from_mixtures(mix_dir) -> List[MixEntry]:
+    """Entries of an existing WSJ0-mix folder (``<mix_dir>/{mix,s1,s2}/<id>.wav``).
+
+    Mixture ids are ``<utt1>_<gain1>_<utt2>_<gain2>...``, as the MATLAB and Python scripts
+    name them; the source paths are left as bare utterance names.
+    """
+    mix_dir = Path(mix_dir)
+    files = sorted((mix_dir / "mix").glob("*.wav"))
+    if not files:
+        raise FileNotFoundError(f"no {mix_dir}/mix/*.wav: expected a folder with mix/, s1/, s2/")
+    entries = []
+    for f in files:
+        parts = f.stem.split("_")
+        if len(parts) < 4 or len(parts) % 2:
+            raise ValueError(f"{f}: the name is not <utt1>_<gain1>_<utt2>_<gain2>[...].wav")
+        entry = MixEntry(tuple(parts[0::2]), tuple(parts[1::2]))
+        for j in range(1, len(entry.paths) + 1):
+            if not (mix_dir / f"s{j}" / f.name).is_file():
+                raise FileNotFoundError(f"{mix_dir / f's{j}' / f.name} (reference of {f}) is missing")
+        entries.append(entry)
+    return entries
+
+
 # ---------------------------------------------------------------- SPHERE -> wav
 
 
@@ -352,6 +377,10 @@ def get_parser() -> argparse.ArgumentParser:
     mix.add_argument("--data_dir", default=None, help="also write a Kaldi-style data dir")
     mix.add_argument("--num_spk", type=int, default=None, help="check the list has J sources")
     mix.add_argument("--nj", type=int, default=1)
+    ddir = sub.add_parser("datadir", help="data directory for mixtures made elsewhere")
+    ddir.add_argument("--mix_dir", required=True, help="folder with {mix,s1,s2,...}/<id>.wav")
+    ddir.add_argument("--data_dir", required=True)
+    ddir.add_argument("--num_spk", type=int, default=None, help="check there are J sources")
     return parser
 
 
@@ -362,6 +391,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         needed = [p for lst in args.lists for e in read_mix_list(lst) for p in e.paths]
         n = convert_wsj0(args.wsj0, args.wav_root, needed, args.nj, args.tool)
         logging.info(f"converted {n} WSJ0 files to {args.wav_root}")
+    elif args.command == "datadir":
+        entries = entries_from_mixtures(args.mix_dir)
+        if args.num_spk is not None and len(entries[0].paths) != args.num_spk:
+            raise ValueError(f"{args.mix_dir}: {len(entries[0].paths)} sources, expected {args.num_spk}")
+        write_data_dir(args.data_dir, args.mix_dir, entries)
+        logging.info(f"{len(entries)} mixtures of {args.mix_dir} -> {args.data_dir}")
     else:
         fs = FS_CHOICES.get(args.fs) or int(args.fs)
         entries = read_mix_list(args.list, args.num_spk)

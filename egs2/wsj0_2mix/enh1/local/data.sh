@@ -5,6 +5,8 @@
 #      uncompressed SPHERE; tools/installers/install_sph2pipe.sh installs sph2pipe);
 #   3. the mixtures (P.56 levels, as create_wav_2speakers.m) and the data directories
 #      data/{tr,cv,tt}_<min_or_max>_<sample_rate>.
+# With --wsj0_2mix DIR (a WSJ0-2mix made elsewhere, e.g. by the MATLAB scripts) only the data
+# directories are written, for DIR/wav<sample_rate>/<min_or_max>/{tr,cv,tt}/{mix,s1,s2}.
 set -e
 set -u
 set -o pipefail
@@ -23,6 +25,7 @@ mix_lists_url=https://www.merl.com/demos/deep-clustering/create-speaker-mixtures
 wsj0_wav=data/local/wsj0_wav   # Where WSJ0 is written as wav.
 mix_dir=data/local/wsj0_mix    # Mixtures: <mix_dir>/2speakers/wav<sample_rate>/<min_or_max>/{tr,cv,tt}.
 sphere_tool=            # sph2pipe, ffmpeg or python (default: the first one installed).
+wsj0_2mix=              # An existing WSJ0-2mix ("2speakers" folder): only write data/ for it.
 nj=8                    # Parallel processes for conversion and mixing.
 python=python3          # Python interpreter.
 
@@ -42,6 +45,21 @@ case "${sample_rate}" in
     *) log "Error: --sample_rate must be 8k or 16k, got '${sample_rate}'"; exit 2 ;;
 esac
 list_dir=data/local/mix_lists
+
+if [ -n "${wsj0_2mix}" ]; then
+    for x in tr cv tt; do
+        _dir="${wsj0_2mix}/wav${sample_rate}/${min_or_max}/${x}"
+        if [ ! -d "${_dir}/mix" ]; then
+            log "Error: ${_dir}/mix does not exist: --wsj0_2mix must be the '2speakers' folder"
+            exit 1
+        fi
+        "${python}" -m espnet2.utils.wsj0_mix datadir --mix_dir "${_dir}" --num_spk 2 \
+            --data_dir "data/${x}_${min_or_max}_${sample_rate}"
+        utils/validate_data_dir.sh --num_spk 2 "data/${x}_${min_or_max}_${sample_rate}"
+    done
+    log "Successfully finished. [elapsed=${SECONDS}s]"
+    exit 0
+fi
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     mkdir -p "${list_dir}"

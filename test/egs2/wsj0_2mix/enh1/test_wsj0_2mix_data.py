@@ -132,6 +132,25 @@ def test_data_sh_makes_wsj0_2mix(tmp_path, wsj0, sample_rate, mode):
         np.testing.assert_allclose(x, originals[key], atol=1 / 32768)
 
 
+def test_data_dirs_for_an_existing_wsj0_2mix(tmp_path, wsj0):
+    root, _ = wsj0
+    rec, _ = prepare(tmp_path, root, "--sphere_tool", "python")  # makes 8k min mixtures
+    made = rec / "data/local/wsj0_mix/2speakers"
+    moved = tmp_path / "elsewhere" / "2speakers"
+    shutil.copytree(made, moved)
+    before = {x: (rec / f"data/{x}_min_8k/utt2spk").read_text() for x in ("tr", "cv", "tt")}
+    shutil.rmtree(rec / "data" / "tt_min_8k")
+    run(["local/data.sh", "--wsj0_2mix", str(moved)], rec)
+    for x in ("tr", "cv", "tt"):
+        d = rec / f"data/{x}_min_8k"
+        assert (d / "utt2spk").read_text() == before[x]
+        wav = read_scp(d / "wav.scp")
+        assert all(p.startswith(str(moved.resolve())) for p in wav.values())
+        assert read_scp(d / "spk2.scp").keys() == wav.keys()
+    p = run(["local/data.sh", "--wsj0_2mix", str(moved), "--sample_rate", "16k"], rec, check=False)
+    assert p.returncode == 1 and "wav16k/min/tr/mix does not exist" in p.stdout
+
+
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 def test_ffmpeg_conversion_matches_python(tmp_path, wsj0):
     root, originals = wsj0
