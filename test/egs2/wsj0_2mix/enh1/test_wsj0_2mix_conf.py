@@ -51,3 +51,44 @@ def test_run_sh_help_and_experiment_name():
     assert out == "exp/enh_train_enh_tisdiss_tflocoformer_en-residual_en1x2_re1x6_l1+1x6_raw"
     out = run(["./infer_run.sh", "--help"], RECIPE).stdout
     assert '--m_re_list        ("3 6 8")' in out
+
+
+FAKE_RUN = """#!/usr/bin/env bash
+# Fake run.sh: record the call; for stage 7-8 calls write what stages 7-8 leave.
+echo "$*" >> calls
+args=("$@"); exp=; tag=; conf=
+for ((i = 0; i < $#; i++)); do
+    case "${args[i]}" in
+        --enh_exp) exp=${args[i + 1]} ;;
+        --inference_tag) tag=${args[i + 1]} ;;
+        --inference_enh_config) conf=${args[i + 1]} ;;
+    esac
+done
+n=$(sed -n 's/.*reconstructor_repeat_times: //p' "${conf}")
+d=${exp}/${tag}_tt_min_8k
+mkdir -p "${d}/scoring"
+for m in stoi sar sdr sir si_snr; do echo "1${n}.00" > "${d}/scoring/result_${m}.txt"; done
+echo "2${n}.50" > "${d}/scoring/result_si_snri.txt"
+echo "RTF 0.0${n}00 (processing 1 s, audio 10 s, 1 jobs)" > "${d}/rtf.txt"
+"""
+
+
+def test_infer_run_sweeps_m_re_into_one_table(tmp_path):
+    for name in ("infer_run.sh", "conf", "pyscripts"):
+        (tmp_path / name).symlink_to(RECIPE / name)
+    (tmp_path / "fake_run.sh").write_text(FAKE_RUN)
+    (tmp_path / "fake_run.sh").chmod(0o755)
+    run(["./infer_run.sh", "--run", "./fake_run.sh", "--enh_exp", "exp/m", "--m_re_list", "3 8",
+         "--gpu_inference", "true"], tmp_path)
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert len(calls) == 2
+    assert "--stage 7 --stop_stage 8" in calls[0] and "--gpu_inference true" in calls[0]
+    assert "--inference_enh_config conf/efficient_infer/re/re_8.yaml" in calls[1]
+    table = (tmp_path / "exp/m/m_re_sweep_tt_min_8k.md").read_text()
+    assert "|M_re|STOI|SAR|SDR|SIR|SI_SNR|SI-SNRi|RTF|" in table
+    assert "|3|13.00|13.00|13.00|13.00|13.00|23.50|0.0300|" in table
+    assert "|8|18.00|18.00|18.00|18.00|18.00|28.50|0.0800|" in table
+    assert (tmp_path / "exp/m/m_re_sweep_tt_min_8k.png").stat().st_size > 1000
+    p = run(["./infer_run.sh", "--run", "./fake_run.sh", "--enh_exp", "exp/m", "--m_re_list", "99"],
+            tmp_path, check=False)
+    assert p.returncode == 1 and "re_99.yaml does not exist" in p.stderr
