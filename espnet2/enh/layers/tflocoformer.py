@@ -243,7 +243,7 @@ class SwiGLUConvDeconv1d(nn.Module):
         value, gate = h.split(hid, dim=-1)  # split: its backward concatenates, no zero-filled buffers
         u = self.dropout(value * F.silu(gate))
         y = torch.mm(u.reshape(a * r, n_out * hid), w_out.view(n_out * hid, -1)).view(a, r, seq_len, c)
-        return self.dropout(y.transpose(1, 2) + self.deconv1d.bias)
+        return self.dropout(y.transpose(1, 2).contiguous() + self.deconv1d.bias)  # [A, L, R, C] layout
 
     def _forward_general(self, x: torch.Tensor) -> torch.Tensor:
         """[N, L, C] -> [N, L, C] with PyTorch's convolution modules (any stride, dropout)."""
@@ -440,13 +440,13 @@ class TFLocoformerBlock(nn.Module):
             return self.forward_tf(x)
         b, j, t, f, c = x.shape
         x = self.forward_tf(x.reshape(b * j, t, f, c))
-        return self.spk_path(x.view(b, j, t * f, c)).view(b, j, t, f, c)  # sequences over the J speakers
+        return self.spk_path(x.reshape(b, j, t * f, c)).view(b, j, t, f, c)  # sequences over the J speakers
 
     def forward_tf(self, x: torch.Tensor) -> torch.Tensor:
         """[N, T, F, C] -> [N, T, F, C] through the frequency and frame paths."""
         n, t, f, c = x.shape
         if self.tf_order == "ft":
-            x = self.freq_path(x.reshape(n * t, f, 1, c)).view(n, t, f, c)  # sequences over F
+            x = self.freq_path(x.reshape(n * t, f, 1, c)).reshape(n, t, f, c)  # sequences over F
             return self.frame_path(x)  # sequences over T
         x = self.frame_path(x)
-        return self.freq_path(x.reshape(n * t, f, 1, c)).view(n, t, f, c)
+        return self.freq_path(x.reshape(n * t, f, 1, c)).reshape(n, t, f, c)

@@ -118,3 +118,11 @@ def test_bfloat16_autocast_runs_and_stays_close():
         assert (a - b).norm() <= 0.05 * b.norm()
     sum(o.abs().mean() for o in out).backward()
     assert all(p.grad is not None and p.grad.dtype == p.dtype for p in sep.parameters() if p.requires_grad)
+
+
+@pytest.mark.parametrize("frames", [1, 2, 3])  # fewer frames than the FFN kernel: the short-sequence path
+def test_very_short_inputs(frames):
+    sep = TISDiSSSeparator(input_dim=17, **TINY).eval()
+    with torch.no_grad():
+        main, _, _ = sep(torch.randn(2, frames, 17, dtype=torch.cfloat), None)
+    assert main[0].shape == (2, frames, 17) and all(torch.isfinite(torch.view_as_real(m)).all() for m in main)
