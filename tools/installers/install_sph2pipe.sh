@@ -50,11 +50,12 @@ else
     fi
 fi
 tar -xzf "${work}/src.tar.gz" -C "${work}"
-src=$(dirname "$(find "${work}" -name sph2pipe.c | head -n 1)")
-if [ ! -f "${src}/sph2pipe.c" ]; then
+found=$(find "${work}" -name sph2pipe.c | head -n 1)
+if [ -z "${found}" ]; then
     echo "$0: the tarball holds no sph2pipe.c: is it the sph2pipe source?" >&2
     exit 1
 fi
+src=$(dirname "${found}")
 mkdir -p "${prefix}"
 (cd "${src}" && "${cc}" -O2 -o "${prefix}/sph2pipe" ./*.c -lm)
 echo "Installed ${prefix}/sph2pipe"
