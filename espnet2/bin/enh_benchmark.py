@@ -11,6 +11,7 @@ for this machine), and the time of one training step (forward, backward, AdamW) 
 import argparse
 import gc
 import statistics
+import subprocess
 import sys
 import time
 from contextlib import nullcontext
@@ -77,40 +78,53 @@ def median_time(fn: Callable[[], object], device: str, repeats: int, warmup: int
     return statistics.median(times)
 
 
-def peak_rss_bytes() -> Optional[int]:
+def rss_bytes(field: str) -> Optional[int]:
+    """VmRSS (current) or VmHWM (peak) of this process, from /proc (Linux)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     except OSError:
         return None
     return None
 
 
-def reset_peak_rss() -> bool:
-    """Reset the kernel's peak-RSS counter of this process (Linux: write 5 to clear_refs)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_memory(fn: Callable[[], object], device: str) -> Optional[int]:
-    """Peak memory of one call above what was in use before it (CUDA allocator, or process RSS)."""
+def peak_memory_cuda(fn: Callable[[], object]) -> int:
     gc.collect()
-    if device.startswith("cuda"):
-        torch.cuda.empty_cache()
-        base = torch.cuda.memory_allocated()
-        torch.cuda.reset_peak_memory_stats()
-        fn()
-        return torch.cuda.max_memory_allocated() - base
-    if not reset_peak_rss():
-        return None
-    base = peak_rss_bytes()
+    torch.cuda.empty_cache()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
     fn()
-    peak = peak_rss_bytes()
-    return None if base is None or peak is None else peak - base
+    return torch.cuda.max_memory_allocated() - base
+
+
+def peak_memory_cpu(args: argparse.Namespace, m_re: Optional[int]) -> Optional[int]:
+    """Peak RSS of one forward above the RSS before it, in a fresh process (a process that has already run
+    the model keeps freed memory, which would hide the peak)."""
+    cmd = [sys.executable, "-m", "espnet2.bin.enh_benchmark", "--peak_memory_child", "--seconds", str(args.seconds),
+           "--fs", str(args.fs), "--batch", str(args.batch), "--threads", str(torch.get_num_threads())]  # fmt: skip
+    cmd += ["--config", args.config] if args.config else ["--preset", args.preset]
+    if m_re is not None:
+        cmd += ["--m_re", str(m_re)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        return int(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        print(f"# peak memory measurement failed: {result.stderr.strip()[-300:]}", file=sys.stderr)
+        return None
+
+
+def peak_memory_child_main(args: argparse.Namespace):
+    """--peak_memory_child: build, measure one forward's RSS growth, print it in bytes."""
+    model = build(load_config(args.config) if args.config else preset_config(args.preset), "cpu").eval()
+    if args.m_re and hasattr(model.separator, "set_m_re"):
+        model.set_m_re(args.m_re[0])
+    mix = torch.randn(args.batch, int(args.seconds * args.fs))
+    gc.collect()
+    base = rss_bytes("VmRSS")
+    with torch.inference_mode():
+        model.separate(mix)
+    print(rss_bytes("VmHWM") - base)
 
 
 def _register_cpu_attention_flops():
@@ -156,11 +170,11 @@ def autocast_context(device: str, amp: Optional[str]):
 
 
 # ------------------------------------------------------------------ benchmarks
-def benchmark_forward(model, seconds: float, fs: int, m_res: List[Optional[int]], device: str, repeats: int,
-                      amp: Optional[str], batch: int = 1) -> List[Dict]:  # fmt: skip
+def benchmark_forward(model, args: argparse.Namespace, m_res: List[Optional[int]]) -> List[Dict]:
     """Per M_re: forward wall time, RTF, peak memory, FLOPs and GFLOP/s (inference: main estimate only)."""
     model.eval()
-    mix = torch.randn(batch, int(seconds * fs), device=device)
+    device, amp, seconds, batch = args.device, args.amp, args.seconds, args.batch
+    mix = torch.randn(batch, int(seconds * args.fs), device=device)
     rows = []
     for m_re in m_res:
         if m_re is not None:
@@ -171,8 +185,8 @@ def benchmark_forward(model, seconds: float, fs: int, m_res: List[Optional[int]]
                 return model.separate(mix)
 
         flops = count_flops(run)
-        wall = median_time(run, device, repeats)
-        mem = peak_memory(run, device)
+        wall = median_time(run, device, args.repeats)
+        mem = peak_memory_cuda(run) if device.startswith("cuda") else peak_memory_cpu(args, m_re)
         rows.append(dict(m_re=m_re, seconds=wall, rtf=wall / (seconds * batch), peak_mem=mem, flops=flops,
                          gflops=flops / wall / 1e9))  # fmt: skip
     return rows
@@ -221,14 +235,17 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train_seconds", type=float, default=1.0)
     parser.add_argument("--train_repeats", type=int, default=5)
     parser.add_argument("--skip_train", action="store_true", help="do not time the training step")
+    parser.add_argument("--peak_memory_child", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv=None):
     args = get_parser().parse_args(argv)
-    tune_allocator()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.peak_memory_child:
+        return peak_memory_child_main(args)
+    tune_allocator()
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         sys.exit("--device cuda: no CUDA device is visible to PyTorch; use --device cpu")
     config = load_config(args.config) if args.config else preset_config(args.preset)
@@ -241,7 +258,7 @@ def main(argv=None):
           f"device {args.device}, {torch.get_num_threads()} threads, amp {args.amp or 'off'}, torch {torch.__version__}")  # fmt: skip
 
     peak = matmul_gflops(args.device)
-    rows = benchmark_forward(model, args.seconds, args.fs, m_res, args.device, args.repeats, args.amp, args.batch)
+    rows = benchmark_forward(model, args, m_res)
     peak_after = matmul_gflops(args.device)
     matmul = max(peak, peak_after)
     print(f"# float32 matmul 2048^3: {peak:.1f} GFLOP/s before, {peak_after:.1f} after (ratio uses the higher)")
