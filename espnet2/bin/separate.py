@@ -237,6 +237,12 @@ def get_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--device", default="auto", help="auto (a GPU when present), cpu, cuda, cuda:1 ...")
     parser.add_argument(
+        "--dtype",
+        default="float32",
+        choices=["float32", "bfloat16", "float16"],
+        help="float32, or autocast to bfloat16 (GPU or CPU) / float16 (GPU) with fused attention kernels",
+    )
+    parser.add_argument(
         "--segment_size", type=float, default=20.0,
         help="Seconds; longer inputs are separated segment by segment (0: whole files at once)",
     )  # fmt: skip
@@ -274,6 +280,7 @@ def main(cmd: Optional[List[str]] = None) -> int:
             hop_size=args.hop_size,
             fs=args.model_fs,
             device=args.device,
+            dtype=args.dtype,
         )
     except (OSError, ValueError, KeyError) as e:
         print(f"separate.py: error: cannot load the model: {e}", file=sys.stderr)
