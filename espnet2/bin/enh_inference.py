@@ -41,6 +41,7 @@ from espnet2.enh.segmenting import SegmentStitcher, separate_long
 from espnet2.fileio.datadir_writer import DatadirWriter
 from espnet2.tasks.abs_task import load_config
 from espnet2.tasks.enh import EnhancementTask
+from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_none
 
 # Top-level keys an inference config may override (as ESPnet's SeparateSpeech allows).
 INFERENCE_CONFIG_KEYS = ("encoder", "encoder_conf", "separator", "separator_conf", "decoder", "decoder_conf")
@@ -596,25 +597,9 @@ def inference(
     }
 
 
-def str2bool(value: str) -> bool:
-    v = str(value).lower()
-    if v in ("true", "1", "yes"):
-        return True
-    if v in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
-
-
-def str_or_none(value: str) -> Optional[str]:
-    return None if value.lower() in ("none", "null", "") else value
-
-
-def float_or_none(value: str) -> Optional[float]:
-    return None if str(value).lower() in ("none", "null", "") else float(value)
-
-
-def int_or_none(value: str) -> Optional[int]:
-    return None if str(value).lower() in ("none", "null", "auto", "") else int(value)
+def int_or_auto(value: str) -> Optional[int]:
+    """--ngpu: an integer, or auto/none (a GPU when present)."""
+    return None if str(value).lower() == "auto" else int_or_none(value)
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -633,7 +618,7 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--output_dir", type=str, required=True)
     parser.add_argument(
-        "--ngpu", type=int_or_none, default=None, help="0: CPU, 1: one GPU; default (auto): a GPU when present"
+        "--ngpu", type=int_or_auto, default=None, help="0: CPU, 1: one GPU; default (auto): a GPU when present"
     )
     parser.add_argument("--seed", type=int, default=0, help="Random seed")
     parser.add_argument(

@@ -15,7 +15,7 @@ def str2bool(value: str) -> bool:
 
 def str_or_none(value: str) -> Optional[str]:
     """'none'/'null'/'nil' -> None, anything else unchanged."""
-    return None if str(value).strip().lower() in ("none", "null", "nil") else value
+    return None if str(value).strip().lower() in ("none", "null", "nil", "") else value
 
 
 def int_or_none(value: str) -> Optional[int]:
