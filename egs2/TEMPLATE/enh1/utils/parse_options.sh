@@ -6,12 +6,12 @@
 #     nj=4            # Number of parallel jobs.
 #     . utils/parse_options.sh
 #
-# "--name value" (or "--name=value"; "--name-with-dashes" works too) then sets $name. An option
-# the script does not define is an error. An option whose default is true/false only takes
-# true/false. "--help" (or "-h") prints $help_message, then every option with its current
-# value (the default) and the comment on its line, read from the calling script ("$0"); comment
-# lines right above options become section titles. What is left (positional arguments) stays
-# in "$@".
+# "--name value" (or "--name=value"; "--name-with-dashes" works too) then sets $name (names
+# are lower-case). An option the script does not define is an error. An option whose default
+# is true/false only takes true/false. "--help" (or "-h") prints $help_message, then every
+# option with its current value (the default) and the comment on its line, read from the
+# calling script ("$0"); comment lines right above options become section titles. What is left
+# (positional arguments) stays in "$@".
 
 _po_list_options() {
     # Print the options of "$0": the "name=value  # comment" lines at the left margin before
@@ -22,7 +22,7 @@ _po_list_options() {
         case "${_po_line}" in
             *parse_options.sh*) break ;;
         esac
-        if [[ ${_po_line} =~ ^([A-Za-z_][A-Za-z0-9_]*)=([^#]*)(#[[:space:]]?(.*))?$ ]]; then
+        if [[ ${_po_line} =~ ^([a-z_][a-z0-9_]*)=([^#]*)(#[[:space:]]?(.*))?$ ]]; then
             _po_name=${BASH_REMATCH[1]}
             [ "${_po_name}" = help_message ] && continue
             [ -n "${_po_title}" ] && printf '\n%s\n' "${_po_title}"
@@ -61,7 +61,7 @@ while [ $# -gt 0 ]; do
     esac
     _po_name=${_po_name#--}
     _po_name=${_po_name//-/_}
-    if ! [[ ${_po_name} =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || [ -z "${!_po_name+set}" ] \
+    if ! [[ ${_po_name} =~ ^[a-z_][a-z0-9_]*$ ]] || [ -z "${!_po_name+set}" ] \
         || [ "${_po_name}" = help_message ]; then
         echo "$0: unknown option --${_po_name} (see $0 --help for the list)" >&2
         exit 1

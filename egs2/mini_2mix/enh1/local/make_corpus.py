@@ -94,17 +94,31 @@ def synthesize(text: str, voice: str, pitch: int, rate: int, tmp: Path) -> np.nd
     return 0.5 * y / np.max(np.abs(y))
 
 
-def make_lists(corpus: Path, counts, seed: int) -> None:
-    """Write WSJ0-2mix style lists pairing utterances of two different speakers."""
+def voice_class(voice: str) -> str:
+    """'high' for the female variants (f1..f5), 'low' for the others (m1..m7, klatt*)."""
+    return "high" if voice.split("+")[1].startswith("f") else "low"
+
+
+def make_lists(corpus: Path, counts, seed: int, pairing: str = "mixed") -> None:
+    """Write WSJ0-2mix style lists pairing utterances of two different speakers.
+
+    ``pairing``: ``mixed`` pairs a low voice with a high voice (different-gender mixtures,
+    the easier half of WSJ0-2mix), ``any`` pairs any two speakers.
+    """
     rng = random.Random(seed)
+    classes = {spk: voice_class(voice) for spk, _, voice, _, _ in SPEAKERS}
     (corpus / "lists").mkdir(exist_ok=True)
     for split, name in (("train", "tr"), ("valid", "cv"), ("test", "tt")):
         files = sorted(p.relative_to(corpus).as_posix() for p in (corpus / split).rglob("*.flac"))
         pairs = set()
         while len(pairs) < counts[name]:
             a, b = rng.sample(files, 2)
-            if a.split("/")[1] != b.split("/")[1] and (b, a) not in pairs:
-                pairs.add((a, b))
+            spk_a, spk_b = a.split("/")[1], b.split("/")[1]
+            if spk_a == spk_b or (b, a) in pairs:
+                continue
+            if pairing == "mixed" and classes[spk_a] == classes[spk_b]:
+                continue
+            pairs.add((a, b))
         with open(corpus / "lists" / f"mix_2_spk_{name}.txt", "w") as f:
             for a, b in sorted(pairs):
                 g = rng.uniform(0, 2.5) * rng.choice([-1, 1])
@@ -118,6 +132,8 @@ def main() -> None:
                         help="utterances per speaker of each split")
     parser.add_argument("--mixtures", default="tr:800,cv:24,tt:60",
                         help="mixtures in each list")
+    parser.add_argument("--pairing", choices=["mixed", "any"], default="mixed",
+                        help="mixed: a low and a high voice in every mixture; any: any two")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lists_only", action="store_true", help="only rewrite the lists")
     args = parser.parse_args()
@@ -142,7 +158,7 @@ def main() -> None:
                     sf.write(str(corpus / split / spk / f"{utt}.flac"), y, FS, subtype="PCM_16")
                     texts.append(f"{utt} {text}")
         (corpus / "text").write_text("\n".join(sorted(texts)) + "\n")
-    make_lists(corpus, counts, args.seed)
+    make_lists(corpus, counts, args.seed, args.pairing)
 
 
 if __name__ == "__main__":
