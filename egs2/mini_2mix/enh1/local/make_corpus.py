@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--out_dir", type=Path, default=Path(__file__).parents[1] / "corpus")
     parser.add_argument("--utts", default="train:6,valid:4,test:6",
                         help="utterances per speaker of each split")
-    parser.add_argument("--mixtures", default="tr:800,cv:24,tt:60",
+    parser.add_argument("--mixtures", default="tr:800,cv:12,tt:30",
                         help="mixtures in each list")
     parser.add_argument("--pairing", choices=["mixed", "any"], default="mixed",
                         help="mixed: a low and a high voice in every mixture; any: any two")

@@ -19,10 +19,11 @@ RECIPE = REPO / "egs2" / "mini_2mix" / "enh1"
 CORPUS = RECIPE / "corpus"
 
 
-def speakers():
+def speakers(column=1):
+    """speaker -> split (column 1) or espeak-ng voice (column 2), from corpus/speakers.txt."""
     rows = [ln.split() for ln in (CORPUS / "speakers.txt").read_text().splitlines()
             if not ln.startswith("#")]
-    return {spk: split for spk, split, *_ in rows}
+    return {row[0]: row[column] for row in rows}
 
 
 def test_corpus_is_small_8k_16bit_with_disjoint_speakers():
@@ -54,6 +55,9 @@ def test_lists_pair_two_speakers_of_one_split(name, split):
         assert a.parts[1] != b.parts[1] and spk[a.parts[1]] == split
         g1, g2 = (float(g) for g in e.snrs)
         assert g1 == -g2 and abs(g1) <= 2.5
+        # a low (m*, klatt*) and a high (f*) voice in every mixture
+        variants = {speakers(2)[p.parts[1]].split("+")[1][0] for p in (a, b)}
+        assert "f" in variants and len(variants) == 2
 
 
 def test_lists_are_what_the_generator_makes(tmp_path):
