@@ -71,7 +71,7 @@ def wsj0(tmp_path_factory):
 
 
 def prepare(tmp_path, wsj0_root, *opts):
-    """Copy the recipe's scripts into a scratch recipe dir and run local/data.sh there."""
+    """Link the recipe's scripts into a scratch recipe dir and run local/data.sh there."""
     rec = tmp_path / "enh1"
     rec.mkdir()
     for name in ("local", "utils", "pyscripts", "path.sh"):
@@ -85,11 +85,25 @@ def read_scp(path: Path):
     return dict(line.split() for line in path.read_text().splitlines())
 
 
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, wsj0):
+    """Recipe dirs prepared by local/data.sh, by (sample_rate, mode)."""
+    done = {}
+
+    def get(sample_rate, mode):
+        if (sample_rate, mode) not in done:
+            tmp = tmp_path_factory.mktemp(f"wsj0_2mix_{sample_rate}_{mode}")
+            done[sample_rate, mode] = prepare(tmp, wsj0[0], "--sample_rate", sample_rate,
+                                              "--min_or_max", mode, "--sphere_tool", "python")[0]
+        return done[sample_rate, mode]
+
+    return get
+
+
 @pytest.mark.parametrize("sample_rate,mode", [("8k", "min"), ("16k", "max")])
-def test_data_sh_makes_wsj0_2mix(tmp_path, wsj0, sample_rate, mode):
+def test_data_sh_makes_wsj0_2mix(prepared, wsj0, sample_rate, mode):
     root, originals = wsj0
-    rec, _ = prepare(tmp_path, root, "--sample_rate", sample_rate, "--min_or_max", mode,
-                     "--sphere_tool", "python")
+    rec = prepared(sample_rate, mode)
     fs = {"8k": 8000, "16k": 16000}[sample_rate]
     tt = rec / f"data/tt_{mode}_{sample_rate}"
     wav, s1, s2 = (read_scp(tt / f) for f in ("wav.scp", "spk1.scp", "spk2.scp"))
@@ -132,14 +146,17 @@ def test_data_sh_makes_wsj0_2mix(tmp_path, wsj0, sample_rate, mode):
         np.testing.assert_allclose(x, originals[key], atol=1 / 32768)
 
 
-def test_data_dirs_for_an_existing_wsj0_2mix(tmp_path, wsj0):
-    root, _ = wsj0
-    rec, _ = prepare(tmp_path, root, "--sphere_tool", "python")  # makes 8k min mixtures
-    made = rec / "data/local/wsj0_mix/2speakers"
+def test_data_dirs_for_an_existing_wsj0_2mix(tmp_path, prepared):
+    made = prepared("8k", "min") / "data/local/wsj0_mix/2speakers"
     moved = tmp_path / "elsewhere" / "2speakers"
     shutil.copytree(made, moved)
-    before = {x: (rec / f"data/{x}_min_8k/utt2spk").read_text() for x in ("tr", "cv", "tt")}
-    shutil.rmtree(rec / "data" / "tt_min_8k")
+    before = {x: (prepared("8k", "min") / f"data/{x}_min_8k/utt2spk").read_text()
+              for x in ("tr", "cv", "tt")}
+    rec = tmp_path / "enh1"
+    rec.mkdir()
+    for name in ("local", "utils", "pyscripts", "path.sh", "db.sh"):
+        src = RECIPE / name
+        (rec / name).symlink_to(src.resolve() if src.is_symlink() else src)
     run(["local/data.sh", "--wsj0_2mix", str(moved)], rec)
     for x in ("tr", "cv", "tt"):
         d = rec / f"data/{x}_min_8k"
