@@ -97,3 +97,13 @@ def test_bad_config_errors_name_the_option(tmp_path):
     (tmp_path / "broken.yaml").write_text("separator: [tisdiss\n")
     with pytest.raises(ValueError, match="broken.yaml: not valid YAML"):
         EnhancementTask.build_model_from_file(tmp_path / "broken.yaml")
+
+
+def test_recipe_flagship_config_is_the_8m_model():
+    from test.golden import REPO
+
+    config = REPO / "egs2/wsj0_2mix/enh1/conf/efficient_train/tisdiss"
+    config = config / "train_enh_tisdiss_tflocoformer_en-residual_en1x2_re1x6_l1+1x6.yaml"
+    model, args = EnhancementTask.build_model_from_file(config)
+    assert sum(p.numel() for p in model.parameters()) == 8_011_827
+    assert args.init == "xavier_uniform" and args.preprocessor == "enh"
