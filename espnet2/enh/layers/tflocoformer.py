@@ -319,13 +319,8 @@ class SwiGLUConvDeconvStride1(torch.autograd.Function):
         n_out = seq_len + k - 1
         dy = dy.contiguous()
         db_out = dy.sum(dim=(0, 1, 2))
-        # dz: the transpose of the shifted sum scatters dy back onto the positions it read
-        dz = torch.zeros(a, n_out, r, k, c, dtype=dy.dtype, device=dy.device)
-        s_a, s_l, s_r, s_k, _ = dz.stride()
-        dz.as_strided((a, seq_len, r, k, c), (s_a, s_l, s_r, s_l - s_k, 1), (k - 1) * s_k).copy_(
-            dy.unsqueeze(3).expand(a, seq_len, r, k, c)
-        )
-        dz = dz.view(-1, k * c)
+        # dz (the transpose of the shifted sum) puts dy[i - D + k] at (i, k): the columns of dy, like the input
+        dz = _im2col(dy, k).view(-1, k * c)
         value, gate = h[:, :hidden], h[:, hidden:]
         silu = F.silu(gate)
         w_out_mat = w_out.permute(0, 2, 1).reshape(hidden, k * c)
@@ -333,7 +328,7 @@ class SwiGLUConvDeconvStride1(torch.autograd.Function):
         dw_out = torch.mm((silu * value).t(), dz).view(hidden, k, c).permute(0, 2, 1)
         dh = torch.empty_like(h)  # [M', 2H] = (d value, d gate)
         torch.mul(du, silu, out=dh[:, :hidden])
-        dh[:, hidden:] = torch.ops.aten.silu_backward(du.mul_(value), gate)
+        torch.ops.aten.silu_backward.grad_input(du.mul_(value), gate, grad_input=dh[:, hidden:])
         cols = _im2col(x, k).view(-1, k * c)
         dw_in = torch.mm(cols.t(), dh).view(k, c, 2 * hidden).permute(2, 1, 0)
         db_in = dh.sum(dim=0)
