@@ -69,6 +69,7 @@ inference_enh_config=    # Config overriding the model for inference (e.g. conf/
 inference_tag=enhanced   # Results go to <enh_exp>/<inference_tag>_<test_set>.
 m_re=                    # TISDiSS: number of refinement repeats (M_re) at inference (default: as trained).
 inference_nj=32          # The number of parallel jobs in inference.
+normalize_output_wav=true # Scale each separated wav to a peak of 0.9 (SI-SNR training leaves the scale free).
 gpu_inference=false      # Whether to perform gpu decoding.
 
 # Evaluation related
@@ -381,6 +382,7 @@ if ! ${skip_eval}; then
                     --model_file "${enh_exp}"/"${inference_model}" \
                     ${inference_enh_config:+--inference_config "${inference_enh_config}"} \
                     ${m_re:+--m_re "${m_re}"} \
+                    --normalize_output_wav "${normalize_output_wav}" \
                     --output_dir "${_logdir}"/output.JOB \
                     ${inference_args}
 

@@ -162,6 +162,7 @@ def test_training_to_packing_arguments(rec):
     inf = calls(rec, "enh_inference")
     assert len(inf) == 2  # 3 utterances, --inference_nj 2
     for piece in ("--m_re 5", "--inference_config conf/re_5.yaml", "--fs 8000", "--ngpu 0",
+                  "--normalize_output_wav true",
                   "--model_file exp/enh_x_raw/valid.loss.ave.pth",
                   "--data_path_and_name_and_type dump/raw/tt/wav.scp,speech_mix,sound"):
         assert piece in inf[0]

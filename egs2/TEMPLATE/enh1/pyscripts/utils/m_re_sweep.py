@@ -69,7 +69,12 @@ def plot(rows: List[Dict], path: Path, title: Optional[str]) -> None:
 
     m = [r["M_re"] for r in rows]
     fig, ax1 = plt.subplots(figsize=(6, 4))
-    ax1.plot(m, [r["SI-SNRi"] for r in rows], "o-", color="tab:blue", label="SI-SNRi")
+    si_snri = [r["SI-SNRi"] for r in rows]
+    ax1.plot(m, si_snri, "o-", color="tab:blue", label="SI-SNRi")
+    lo, hi = min(si_snri), max(si_snri)
+    if hi - lo < 1.0:  # show small differences as small: at least a 1 dB span
+        mid = (hi + lo) / 2
+        ax1.set_ylim(mid - 0.5, mid + 0.5)
     ax1.set_xlabel("M_re (refinement repeats at inference)")
     ax1.set_ylabel("SI-SNRi [dB]", color="tab:blue")
     ax1.set_xticks(m)
