@@ -1,6 +1,6 @@
 """ClassChoices: a named registry that turns `--<name> <choice>` plus `--<name>_conf {...}` into a class."""
 
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Mapping, Optional, Tuple
 
 from espnet2.utils.types import str2bool, str_or_none
 
@@ -67,11 +67,3 @@ class ClassChoices:
             default=dict(),
             help=f"The keyword arguments for {self.name}",
         )
-
-
-def resolve(choices: ClassChoices, name: Optional[str], conf: Optional[Dict], **kwargs):
-    """Instantiate `choices.get_class(name)(**kwargs, **conf)`."""
-    cls = choices.get_class(name)
-    if cls is None:
-        return None
-    return cls(**kwargs, **(conf or {}))

@@ -118,12 +118,6 @@ class RotaryEmbedding(nn.Module):
         return torch.view_as_real(pairs * rot).flatten(-2).to(x.dtype)
 
 
-def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    """(a, b) -> (-b, a) within each interleaved pair of the last axis (the reference formulation)."""
-    pairs = x.unflatten(-1, (-1, 2))
-    return torch.stack((-pairs[..., 1], pairs[..., 0]), dim=-1).flatten(-2)
-
-
 class MultiHeadSelfAttention(nn.Module):
     """Multi-head self-attention with RoPE on queries and keys.
 

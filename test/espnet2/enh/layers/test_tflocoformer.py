@@ -9,7 +9,6 @@ from espnet2.enh.layers.tflocoformer import (
     RMSGroupNorm,
     RotaryEmbedding,
     SwiGLUConvDeconv1d,
-    rotate_half,
 )
 
 
@@ -63,10 +62,6 @@ def test_rope_frequencies_and_rotation_match_direct_formula():
             expected[:, p, 2 * i] = x0 * math.cos(a) - x1 * math.sin(a)
             expected[:, p, 2 * i + 1] = x1 * math.cos(a) + x0 * math.sin(a)
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
-
-
-def test_rotate_half_pairs():
-    assert rotate_half(torch.tensor([1.0, 2.0, 3.0, 4.0])).tolist() == [-2.0, 1.0, -4.0, 3.0]
 
 
 def test_attention_matches_explicit_computation():
