@@ -2,7 +2,7 @@
 # mini_2mix: the whole recipe on a tiny synthetic two-speaker corpus that ships with the
 # repository. Stages 1-8 of enh.sh (mixing, formatting, statistics, training a tiny TISDiSS,
 # separation, scoring) on CPU, then an M_re sweep: the trained model (M_re 3) separates the
-# test set with 1 .. 5 refinement repeats. About 10 minutes on 2 CPU cores.
+# test set with 1 .. 4 refinement repeats. About 10 minutes on 2 CPU cores.
 #   ./run.sh                                # everything; results in exp/enh_train_tiny_raw/RESULTS.md
 #   ./run.sh --stage 6 --enh_args "--max_epoch 2"   # any enh.sh option (./run.sh --help)
 #   ./run.sh --m_re_list "1 3 8"            # another sweep; --skip_sweep true for none
@@ -10,7 +10,7 @@ set -e
 set -u
 set -o pipefail
 
-m_re_list="1 2 3 4 5"       # M_re of the sweep (the model is trained with 3).
+m_re_list="1 2 3 4"         # M_re of the sweep (the model is trained with 3).
 skip_sweep=false            # Skip the M_re sweep.
 results=                    # Markdown file for the scores and the sweep (default: <enh_exp>/RESULTS.md).
 
