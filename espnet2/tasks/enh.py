@@ -211,7 +211,7 @@ class EnhancementTask(AbsTask):
             model = ESPnetEnhancementModel(encoder, separator, decoder, loss_wrappers=loss_wrappers, **model_conf)
         except TypeError as e:
             raise ValueError(f"model_conf: {e}") from None
-        if conf.get("init") is not None:
+        if str_or_none(str(conf.get("init"))) is not None:  # init: none / null keeps the module defaults
             initialize(model, conf["init"])
         return model
 

@@ -107,3 +107,14 @@ def test_recipe_flagship_config_is_the_8m_model():
     model, args = EnhancementTask.build_model_from_file(config)
     assert sum(p.numel() for p in model.parameters()) == 8_011_827
     assert args.init == "xavier_uniform" and args.preprocessor == "enh"
+
+
+@pytest.mark.parametrize("init", [None, "none", "null"])
+def test_init_none_keeps_module_defaults(init):
+    torch.manual_seed(0)
+    a = EnhancementTask.build_model(argparse.Namespace(**preset_config("tiny"), init=init))
+    torch.manual_seed(0)
+    b = EnhancementTask.build_model(argparse.Namespace(**preset_config("tiny")))
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    with pytest.raises(ValueError, match="init: 'uniform' is not supported"):
+        EnhancementTask.build_model(argparse.Namespace(**preset_config("tiny"), init="uniform"))
