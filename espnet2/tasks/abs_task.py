@@ -105,7 +105,8 @@ class AbsTask:
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> torch.nn.Module:
-        raise NotImplementedError(f"{cls.__name__} must implement build_model")
+        """The task's model from the resolved options (each task defines it, e.g. EnhancementTask)."""
+        raise TypeError(f"{cls.__name__} is not a task with a model; use EnhancementTask")
 
     @classmethod
     def build_model_from_file(

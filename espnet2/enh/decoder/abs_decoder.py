@@ -9,4 +9,4 @@ import torch
 class AbsDecoder(torch.nn.Module, ABC):
     @abstractmethod
     def forward(self, input: torch.Tensor, ilens: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        raise NotImplementedError
+        """Implemented by every subclass (abstract)."""

@@ -9,9 +9,9 @@ import torch
 class AbsEncoder(torch.nn.Module, ABC):
     @abstractmethod
     def forward(self, input: torch.Tensor, ilens: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        raise NotImplementedError
+        """Implemented by every subclass (abstract)."""
 
     @property
     @abstractmethod
     def output_dim(self) -> int:
-        raise NotImplementedError
+        """Implemented by every subclass (abstract)."""

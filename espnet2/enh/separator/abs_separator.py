@@ -17,9 +17,9 @@ class AbsSeparator(torch.nn.Module, ABC):
         ilens: torch.Tensor,
         additional: Optional[dict] = None,
     ) -> Tuple[List[torch.Tensor], torch.Tensor, OrderedDict]:
-        raise NotImplementedError
+        """Implemented by every subclass (abstract)."""
 
     @property
     @abstractmethod
     def num_spk(self) -> int:
-        raise NotImplementedError
+        """Implemented by every subclass (abstract)."""

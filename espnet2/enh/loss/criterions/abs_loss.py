@@ -11,8 +11,8 @@ class AbsEnhLoss(torch.nn.Module, ABC):
     @property
     @abstractmethod
     def name(self) -> str:
-        raise NotImplementedError
+        """Implemented by every subclass (abstract)."""
 
     @abstractmethod
     def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """Implemented by every subclass (abstract)."""

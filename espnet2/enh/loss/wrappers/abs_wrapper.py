@@ -13,4 +13,4 @@ class AbsLossWrapper(torch.nn.Module, ABC):
 
     @abstractmethod
     def forward(self, ref: List, inf: List, others: Dict) -> Tuple[torch.Tensor, Dict, Dict]:
-        raise NotImplementedError
+        """Implemented by every subclass (abstract)."""
