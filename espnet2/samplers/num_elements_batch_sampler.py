@@ -1,9 +1,9 @@
-from typing import Iterator, Sequence, Tuple
+from typing import Sequence
 
 import numpy as np
 
 from espnet2.fileio.read_text import load_num_sequence_text
-from espnet2.samplers.abs_sampler import AbsSampler
+from espnet2.samplers.abs_sampler import AbsSampler, batches_from_sizes
 
 
 class NumElementsBatchSampler(AbsSampler):
@@ -64,29 +64,11 @@ class NumElementsBatchSampler(AbsSampler):
                 current = []
         if len(current) != 0 and (not self.drop_last or len(batch_sizes) == 0):
             batch_sizes.append(len(current))
-        if len(batch_sizes) > 1 and batch_sizes[-1] < min_batch_size:
-            for i in range(batch_sizes.pop(-1)):
-                batch_sizes[-(i % len(batch_sizes)) - 1] += 1
 
-        self.batch_list = []
-        start = 0
-        for bs in batch_sizes:
-            minibatch_keys = keys[start : start + bs]
-            start += bs
-            if sort_in_batch == "descending":
-                minibatch_keys.reverse()
-            self.batch_list.append(tuple(minibatch_keys))
-        if sort_batch == "descending":
-            self.batch_list.reverse()
+        self.batch_list = batches_from_sizes(keys, batch_sizes, min_batch_size, sort_in_batch, sort_batch)
 
     def __repr__(self):
         return (
             f"{self.__class__.__name__}(N-batch={len(self)}, batch_bins={self.batch_bins}, "
             f"sort_in_batch={self.sort_in_batch}, sort_batch={self.sort_batch})"
         )
-
-    def __len__(self):
-        return len(self.batch_list)
-
-    def __iter__(self) -> Iterator[Tuple[str, ...]]:
-        return iter(self.batch_list)

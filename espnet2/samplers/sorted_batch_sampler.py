@@ -1,5 +1,3 @@
-from typing import Iterator, Tuple
-
 from espnet2.fileio.read_text import load_num_sequence_text
 from espnet2.samplers.abs_sampler import AbsSampler
 
@@ -58,9 +56,3 @@ class SortedBatchSampler(AbsSampler):
             f"{self.__class__.__name__}(N-batch={len(self)}, batch_size={self.batch_size}, "
             f"shape_file={self.shape_file}, sort_in_batch={self.sort_in_batch}, sort_batch={self.sort_batch})"
         )
-
-    def __len__(self):
-        return len(self.batch_list)
-
-    def __iter__(self) -> Iterator[Tuple[str, ...]]:
-        return iter(self.batch_list)

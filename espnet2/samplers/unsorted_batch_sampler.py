@@ -1,5 +1,4 @@
 from pathlib import Path
-from typing import Iterator, Tuple
 
 from espnet2.samplers.abs_sampler import AbsSampler
 
@@ -36,9 +35,3 @@ class UnsortedBatchSampler(AbsSampler):
 
     def __repr__(self):
         return f"{self.__class__.__name__}(N-batch={len(self)}, batch_size={self.batch_size}, key_file={self.key_file})"
-
-    def __len__(self):
-        return len(self.batch_list)
-
-    def __iter__(self) -> Iterator[Tuple[str, ...]]:
-        return iter(self.batch_list)
