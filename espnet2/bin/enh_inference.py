@@ -602,6 +602,25 @@ def int_or_auto(value: str) -> Optional[int]:
     return None if str(value).lower() == "auto" else int_or_none(value)
 
 
+def add_m_re_arguments(parser, m_re_help: str):
+    """--m_re, --m_re_max, --m_re_threshold (shared by enh_inference and separate.py)."""
+    parser.add_argument("--m_re", type=parse_m_re, default=None, help=f"Refinement repeats M_re (TISDiSS): {m_re_help}")
+    parser.add_argument("--m_re_max", type=int, default=DEFAULT_M_RE_MAX, help="The most repeats with --m_re auto")
+    parser.add_argument(
+        "--m_re_threshold", type=float, default=DEFAULT_M_RE_THRESHOLD,
+        help="--m_re auto stops once the relative change of the outputs between two repeats is below this",
+    )  # fmt: skip
+
+
+def add_dtype_argument(parser):
+    parser.add_argument(
+        "--dtype",
+        default="float32",
+        choices=["float32", "bfloat16", "float16"],
+        help="float32, or autocast to bfloat16 (GPU or CPU) / float16 (GPU) with fused attention kernels",
+    )
+
+
 def get_parser() -> argparse.ArgumentParser:
     from espnet2.utils.config_argparse import ArgumentParser
 
@@ -621,12 +640,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--ngpu", type=int_or_auto, default=None, help="0: CPU, 1: one GPU; default (auto): a GPU when present"
     )
     parser.add_argument("--seed", type=int, default=0, help="Random seed")
-    parser.add_argument(
-        "--dtype",
-        default="float32",
-        choices=["float32", "bfloat16", "float16"],
-        help="float32, or autocast to bfloat16 (GPU or CPU) / float16 (GPU) with fused attention kernels",
-    )
+    add_dtype_argument(parser)
     parser.add_argument("--fs", type=int, default=8000, help="Sampling rate of the data (Hz)")
     parser.add_argument("--num_workers", type=int, default=1, help="Accepted for ESPnet compatibility")
 
@@ -654,15 +668,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--inference_config", type=str_or_none, default=None,
         help="YAML overriding encoder/separator/decoder options, e.g. conf/efficient_infer/re/re_8.yaml",
     )  # fmt: skip
-    group.add_argument(
-        "--m_re", type=parse_m_re, default=None,
-        help="Refinement repeats M_re (TISDiSS): an integer (wins over --inference_config) or 'auto'",
-    )  # fmt: skip
-    group.add_argument("--m_re_max", type=int, default=DEFAULT_M_RE_MAX, help="The most repeats with --m_re auto")
-    group.add_argument(
-        "--m_re_threshold", type=float, default=DEFAULT_M_RE_THRESHOLD,
-        help="--m_re auto stops once the relative change of the outputs between two repeats is below this",
-    )  # fmt: skip
+    add_m_re_arguments(group, "an integer (wins over --inference_config) or 'auto'")
 
     group = parser.add_argument_group("Data loading related")
     group.add_argument("--batch_size", type=int, default=1, help="Utterances per forward pass (zero-padded)")

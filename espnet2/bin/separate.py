@@ -212,7 +212,7 @@ def separate_file(
 
 
 def get_parser() -> argparse.ArgumentParser:
-    from espnet2.bin.enh_inference import DEFAULT_M_RE_MAX, DEFAULT_M_RE_THRESHOLD, parse_m_re
+    from espnet2.bin.enh_inference import add_dtype_argument, add_m_re_arguments
 
     parser = argparse.ArgumentParser(
         prog="separate.py",
@@ -226,22 +226,9 @@ def get_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("-o", "--output_dir", default="separated", help="Where to write <stem>_spk{j}.wav")
     parser.add_argument("-r", "--recursive", action="store_true", help="Also search sub-folders of folder inputs")
-    parser.add_argument(
-        "--m_re", type=parse_m_re, default=None,
-        help="Refinement repeats M_re (TISDiSS): an integer, or 'auto' (default: the model's)",
-    )  # fmt: skip
-    parser.add_argument("--m_re_max", type=int, default=DEFAULT_M_RE_MAX, help="The most repeats with --m_re auto")
-    parser.add_argument(
-        "--m_re_threshold", type=float, default=DEFAULT_M_RE_THRESHOLD,
-        help="--m_re auto stops once the relative change of the outputs between two repeats is below this",
-    )  # fmt: skip
+    add_m_re_arguments(parser, "an integer, or 'auto' (default: the model's)")
     parser.add_argument("--device", default="auto", help="auto (a GPU when present), cpu, cuda, cuda:1 ...")
-    parser.add_argument(
-        "--dtype",
-        default="float32",
-        choices=["float32", "bfloat16", "float16"],
-        help="float32, or autocast to bfloat16 (GPU or CPU) / float16 (GPU) with fused attention kernels",
-    )
+    add_dtype_argument(parser)
     parser.add_argument(
         "--segment_size", type=float, default=20.0,
         help="Seconds; longer inputs are separated segment by segment (0: whole files at once)",
