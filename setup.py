@@ -26,6 +26,7 @@ setup(
     description="TISDiSS / TF-Locoformer speech separation on a trimmed ESPnet-Enh core",
     license="Apache-2.0",
     packages=find_packages(include=["espnet2*"]),
+    package_data={"espnet2.enh.layers": ["*.c"]},  # the fused attention kernel, compiled on first use
     python_requires=">=3.9",
     install_requires=requirements["install"],
     extras_require={k: v for k, v in requirements.items() if k != "install"},

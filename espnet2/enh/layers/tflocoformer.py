@@ -11,6 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from espnet2.enh.layers import native_attention
+
 
 class RMSGroupNorm(nn.Module):
     """RMS normalization over groups of the last (channel) axis.
@@ -100,12 +102,21 @@ class RotaryEmbedding(nn.Module):
 
     def rotation(self, seq_len: int, device) -> torch.Tensor:
         """exp(j * p * freqs[i]) as complex [L, h/2] (cached per length and device)."""
-        key = (seq_len, str(device), self.freqs._version, self.freqs.data_ptr())
+        return self._cached("complex", seq_len, device)
+
+    def cos_sin(self, seq_len: int, device) -> "tuple[torch.Tensor, torch.Tensor]":
+        """Real and imaginary parts of `rotation`, each a contiguous float32 [L, h/2] (cached)."""
+        return self._cached("cos_sin", seq_len, device)
+
+    def _cached(self, form: str, seq_len: int, device):
+        key = (form, seq_len, str(device), self.freqs._version, self.freqs.data_ptr())
         hit = self._cache.get(key)
         if hit is None:
             pos = torch.arange(seq_len, device=device, dtype=torch.float32)
             angles = pos[:, None] * self.freqs.detach().float()[None, :]
             hit = torch.polar(torch.ones_like(angles), angles)
+            if form == "cos_sin":
+                hit = (hit.real.contiguous(), hit.imag.contiguous())
             if len(self._cache) > 64:
                 self._cache.clear()
             self._cache[key] = hit
@@ -134,6 +145,7 @@ class MultiHeadSelfAttention(nn.Module):
         if attention_dim % n_heads != 0:
             raise ValueError(f"n_heads={n_heads} must divide attention_dim={attention_dim}")
         self.n_heads = n_heads
+        self.head_dim = attention_dim // n_heads
         self.dropout = dropout
         self.rope = rope
         self.qkv = nn.Linear(emb_dim, 3 * attention_dim, bias=False)
@@ -145,11 +157,22 @@ class MultiHeadSelfAttention(nn.Module):
         if squeeze:
             x = x.unsqueeze(2)
         a, seq_len, r, _ = x.shape
-        qkv = self.qkv(x).view(a, seq_len, r, 3, self.n_heads, -1).permute(3, 0, 2, 4, 1, 5)  # [3, A, R, H, L, h]
+        qkv = self.qkv(x)  # [A, L, R, 3 * H * h]
+        dropout = self.dropout if self.training else 0.0
+        if not dropout and native_attention.usable(qkv, self.head_dim):  # CPU, small heads: fused C kernel
+            out = native_attention.rope_attention(qkv, *self.rope.cos_sin(seq_len, x.device), self.n_heads)
+        else:
+            out = self._attention(qkv.view(a, seq_len, r, 3, self.n_heads, -1), dropout)
+        out = self.aggregate_heads(out)  # heads concatenated in order
+        return out.squeeze(2) if squeeze else out
+
+    def _attention(self, qkv: torch.Tensor, dropout: float) -> torch.Tensor:
+        """qkv [A, L, R, 3, H, h] -> [A, L, R, H*h] with PyTorch's kernels (any device and dtype)."""
+        a, seq_len, r = qkv.shape[:3]
+        qkv = qkv.permute(3, 0, 2, 4, 1, 5)  # [3, A, R, H, L, h]
         qk, v = qkv.split([2, 1])  # split (not slicing): its backward is a concatenation, no zero fill
         q, k = self.rope.rotate(qk).unbind(0)  # RoPE acts identically on q and k
         v = v.squeeze(0)
-        dropout = self.dropout if self.training else 0.0
         if seq_len <= SHORT_SEQUENCE and not dropout:  # e.g. the speaker path: L = J
             out = short_sequence_attention(q, k, v)  # [A, R, H, L, h]
         # SDPA's fused kernel takes 4-D strided views: fold (A, R) when that is a view, else loop over A
@@ -160,9 +183,7 @@ class MultiHeadSelfAttention(nn.Module):
         else:
             heads = zip(q.unbind(0), k.unbind(0), v.unbind(0))
             out = torch.stack([F.scaled_dot_product_attention(*qkv_a, dropout_p=dropout) for qkv_a in heads])
-        out = out.permute(0, 3, 1, 2, 4).reshape(a, seq_len, r, -1)  # [A, L, R, H*h]
-        out = self.aggregate_heads(out)  # heads concatenated in order
-        return out.squeeze(2) if squeeze else out
+        return out.permute(0, 3, 1, 2, 4).reshape(a, seq_len, r, -1)  # [A, L, R, H*h]
 
 
 SHORT_SEQUENCE = 4

@@ -2,6 +2,7 @@ import torch
 
 from espnet2.bin import enh_benchmark
 from espnet2.bin.enh_benchmark import count_flops
+from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RotaryEmbedding
 
 
 def test_attention_flops_are_counted_on_cpu():
@@ -22,3 +23,12 @@ def test_benchmark_prints_one_row_per_m_re(capsys):
         assert cells[3].endswith("MiB")  # peak memory measured in a fresh process
     assert float(rows[1].split("|")[5]) > float(rows[0].split("|")[5])  # M_re 2 does more work than M_re 1
     assert "training step (tiny config" in out and "matmul" in out
+
+
+def test_flops_of_small_heads_include_attention():
+    """Small heads run on the fused C kernel, which the counter cannot see: FLOPs are counted on PyTorch's."""
+    mhsa = MultiHeadSelfAttention(8, 8, 2, RotaryEmbedding(4)).eval()
+    x = torch.randn(3, 10, 8)  # [N, L, C]
+    projections = 2 * 3 * 10 * 8 * (24 + 8)
+    attention = 4 * 3 * 2 * 10 * 10 * 4
+    assert count_flops(lambda: mhsa(x)) == projections + attention

@@ -1,0 +1,353 @@
+/*
+ * Multi-head self-attention with rotary position embedding, fused, for CPUs and small head dimensions.
+ *
+ * Built on first use by espnet2/enh/layers/native_attention.py (gcc -O3 -march=native) and called through
+ * ctypes. Float32 only. PyTorch's CPU kernels are slow when the head dimension is small (8 in the tiny
+ * config): a 126 x 126 score block then costs far more in call overhead and separate softmax passes than in
+ * arithmetic. Here each (batch, head) pair is one work item whose rotated keys and values stay in L1, and
+ * each query row is one pass over the keys in SIMD vectors (GCC vector extensions, as wide as the CPU has).
+ *
+ * Layouts (row-major, contiguous), D = head dimension:
+ *   qkv  [A, L, R, 3, H, D]   the output of the qkv projection: q, k, v of head h at sequence index l
+ *   cs, sn [L, D/2]           cos and sin of the rotation angle of pair i at position l
+ *   out  [A, L, R, H, D]      softmax(q k^T * scale) v, heads concatenated (the aggregate_heads input)
+ *   lse  [A, R, H, L]         log-sum-exp of each score row (saved for the backward pass)
+ *   dout [A, L, R, H, D], dqkv [A, L, R, 3, H, D]
+ * RoPE rotates pairs (x[2i], x[2i+1]) of q and k: (x0 c - x1 s, x0 s + x1 c).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_D 64 /* largest head dimension (the caller checks) */
+
+#if defined(__AVX512F__)
+#define VW 16
+#elif defined(__AVX__)
+#define VW 8
+#else
+#define VW 4
+#endif
+typedef float vf __attribute__((vector_size(4 * VW)));
+typedef int vi __attribute__((vector_size(4 * VW)));
+#define INLINE static inline __attribute__((always_inline))
+#define VLOAD(p) (*(const vf *)(p))
+#define VREF(p) (*(vf *)(p))
+
+typedef struct {
+    const float *qkv, *cs, *sn, *out, *lse_in, *dout;
+    float *out_w, *lse_w, *dqkv;
+    long A, L, R, H, D;
+    long Lp; /* L rounded up to a multiple of VW: the row stride of the transposed buffers */
+    float scale;
+    int backward;
+} Job;
+
+INLINE vf vsplat(float x) { return (vf){0} + x; }
+
+INLINE vf vselect(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
+
+INLINE vf vmax(vf a, vf b) { return vselect(a > b, a, b); }
+
+/* v rotated by w lanes: lane t holds v[(t + w) mod VW]. */
+INLINE vf vrotate(vf v, int w) {
+    vi idx;
+    for (int t = 0; t < VW; t++) idx[t] = (t + w) & (VW - 1);
+    return __builtin_shuffle(v, idx);
+}
+
+/* Horizontal sum and maximum as log2(VW) rotate-and-combine steps. */
+INLINE float hsum(vf v) {
+#pragma GCC unroll 8
+    for (int w = VW / 2; w > 0; w /= 2) v += vrotate(v, w);
+    return v[0];
+}
+
+INLINE float hmax(vf v) {
+#pragma GCC unroll 8
+    for (int w = VW / 2; w > 0; w /= 2) v = vmax(v, vrotate(v, w));
+    return v[0];
+}
+
+/* exp(x) to about 1 ulp for x in [-87, 88] (Cephes expf: Cody-Waite reduction, degree-6 polynomial);
+ * smaller x gives exp(-87) ~ 1.6e-38 instead of a denormal or 0. */
+INLINE vf vexp(vf x) {
+    x = vselect(x > -87.0f, x, vsplat(-87.0f));
+    x = vselect(x < 88.0f, x, vsplat(88.0f));
+    const vi biased = __builtin_convertvector(x * 1.44269504088896341f + 127.5f, vi); /* round(x/ln2) + 127 */
+    const vf n = __builtin_convertvector(biased, vf) - 127.0f;
+    vf r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    vf p = vsplat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    return p * (vf)(biased << 23);
+}
+
+/* Lanes of the block starting at key k that hold real keys (k + t < L). */
+INLINE vi valid_lanes(long k, long L) {
+    vi lane;
+    for (int t = 0; t < VW; t++) lane[t] = t;
+    return lane < (vi){0} + (int)(L - k);
+}
+
+/* Offset of row l of item (a, r, h) in a [A, L, R, n_slots, H, D] tensor, slot s. */
+INLINE long row_offset(const Job *j, long a, long r, long h, long l, long n_slots, long slot) {
+    return ((((a * j->L + l) * j->R + r) * n_slots + slot) * j->H + h) * j->D;
+}
+
+/* Rotate the pairs of x (length D) at position l into y; sign = -1 applies the inverse rotation. */
+INLINE void rotate(const Job *j, const float *x, float *y, long l, float sign) {
+    const long half = j->D / 2;
+    const float *c = j->cs + l * half, *s = j->sn + l * half;
+    for (long i = 0; i < half; i++) {
+        const float x0 = x[2 * i], x1 = x[2 * i + 1], si = sign * s[i];
+        y[2 * i] = x0 * c[i] - x1 * si;
+        y[2 * i + 1] = x0 * si + x1 * c[i];
+    }
+}
+
+/* Gather item (a, r, h): qs [L, D] = rotated q * scale; kt, vt [D, Lp] = rotated k and v transposed, with
+ * zeros past L. */
+static void load_item(const Job *j, long a, long r, long h, float *qs, float *kt, float *vt) {
+    const long L = j->L, Lp = j->Lp, D = j->D;
+    float tmp[MAX_D];
+    for (long l = 0; l < L; l++) {
+        rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 0), qs + l * D, l, 1.0f);
+        for (long d = 0; d < D; d++) qs[l * D + d] *= j->scale;
+        rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 1), tmp, l, 1.0f);
+        const float *v = j->qkv + row_offset(j, a, r, h, l, 3, 2);
+        for (long d = 0; d < D; d++) {
+            kt[d * Lp + l] = tmp[d];
+            vt[d * Lp + l] = v[d];
+        }
+    }
+    for (long d = 0; d < D; d++) {
+        memset(kt + d * Lp + L, 0, sizeof(float) * (Lp - L));
+        memset(vt + d * Lp + L, 0, sizeof(float) * (Lp - L));
+    }
+}
+
+/* Forward of item (a, r, h) for head dimension D; buf holds L D + 2 D Lp + Lp floats, 64-byte aligned. */
+INLINE void forward_item(const Job *j, long a, long r, long h, float *buf, const long D) {
+    const long L = j->L, Lp = j->Lp;
+    float *qs = buf, *kt = qs + j->L * D, *vt = kt + D * Lp, *p = vt + D * Lp;
+    kt = (float *)(((size_t)kt + 63) & ~(size_t)63), vt = kt + D * Lp, p = vt + D * Lp;
+    load_item(j, a, r, h, qs, kt, vt);
+    float *lse = j->lse_w + ((a * j->R + r) * j->H + h) * L;
+    const vi tail = valid_lanes(Lp - VW, L);
+    for (long i = 0; i < L; i++) {
+        float q[MAX_D];
+        for (long d = 0; d < D; d++) q[d] = qs[i * D + d];
+        vf m = vsplat(-INFINITY);
+        for (long k = 0; k < Lp; k += VW) { /* scores */
+            vf s = {0};
+#pragma GCC unroll 64
+            for (long d = 0; d < D; d++) s += q[d] * VLOAD(kt + d * Lp + k);
+            if (k == Lp - VW) s = vselect(tail, s, vsplat(-INFINITY));
+            VREF(p + k) = s;
+            m = vmax(m, s);
+        }
+        const float mx = hmax(m);
+        vf sum = {0}, acc[MAX_D];
+#pragma GCC unroll 64
+        for (long d = 0; d < D; d++) acc[d] = (vf){0};
+        for (long k = 0; k < Lp; k += VW) { /* probabilities (unnormalized) and the weighted sum of values */
+            const vf e = vexp(VLOAD(p + k) - mx);
+            const vf pk = k == Lp - VW ? vselect(tail, e, (vf){0}) : e;
+            sum += pk;
+#pragma GCC unroll 64
+            for (long d = 0; d < D; d++) acc[d] += pk * VLOAD(vt + d * Lp + k);
+        }
+        const float total = hsum(sum), inv = 1.0f / total;
+        float *o = j->out_w + row_offset(j, a, r, h, i, 1, 0);
+#pragma GCC unroll 64
+        for (long d = 0; d < D; d++) o[d] = hsum(acc[d]) * inv;
+        lse[i] = mx + logf(total);
+    }
+}
+
+/* Backward of item (a, r, h) for head dimension D; buf holds L D + 4 D Lp floats, 64-byte aligned. */
+INLINE void backward_item(const Job *j, long a, long r, long h, float *buf, const long D) {
+    const long L = j->L, Lp = j->Lp;
+    float *qs = buf, *kt = qs + j->L * D;
+    kt = (float *)(((size_t)kt + 63) & ~(size_t)63);
+    float *vt = kt + D * Lp, *dkt = vt + D * Lp, *dvt = dkt + D * Lp;
+    load_item(j, a, r, h, qs, kt, vt);
+    memset(dkt, 0, sizeof(float) * 2 * D * Lp);
+    const float *lse = j->lse_in + ((a * j->R + r) * j->H + h) * L;
+    const vi tail = valid_lanes(Lp - VW, L);
+    for (long i = 0; i < L; i++) {
+        float q[MAX_D], go[MAX_D], dq[MAX_D] = {0};
+        const float *o = j->out + row_offset(j, a, r, h, i, 1, 0);
+        const float *g = j->dout + row_offset(j, a, r, h, i, 1, 0);
+        float delta = 0.0f;
+        for (long d = 0; d < D; d++) {
+            q[d] = qs[i * D + d];
+            go[d] = g[d];
+            delta += g[d] * o[d];
+        }
+        const float lse_i = lse[i];
+        vf acc[MAX_D];
+#pragma GCC unroll 64
+        for (long d = 0; d < D; d++) acc[d] = (vf){0};
+        for (long k = 0; k < Lp; k += VW) {
+            vf s = {0}, dp = {0};
+#pragma GCC unroll 64
+            for (long d = 0; d < D; d++) {
+                s += q[d] * VLOAD(kt + d * Lp + k);
+                dp += go[d] * VLOAD(vt + d * Lp + k);
+            }
+            vf pk = vexp(s - lse_i);
+            if (k == Lp - VW) pk = vselect(tail, pk, (vf){0});
+            const vf ds = pk * (dp - delta); /* d loss / d score */
+#pragma GCC unroll 64
+            for (long d = 0; d < D; d++) {
+                acc[d] += ds * VLOAD(kt + d * Lp + k);
+                VREF(dkt + d * Lp + k) += ds * q[d];
+                VREF(dvt + d * Lp + k) += pk * go[d];
+            }
+        }
+#pragma GCC unroll 64
+        for (long d = 0; d < D; d++) dq[d] = hsum(acc[d]) * j->scale;
+        rotate(j, dq, j->dqkv + row_offset(j, a, r, h, i, 3, 0), i, -1.0f);
+    }
+    float tmp[MAX_D];
+    for (long l = 0; l < L; l++) {
+        for (long d = 0; d < D; d++) tmp[d] = dkt[d * Lp + l];
+        rotate(j, tmp, j->dqkv + row_offset(j, a, r, h, l, 3, 1), l, -1.0f);
+        float *dv = j->dqkv + row_offset(j, a, r, h, l, 3, 2);
+        for (long d = 0; d < D; d++) dv[d] = dvt[d * Lp + l];
+    }
+}
+
+/* Items with very few keys (L < VW / 2, e.g. the speaker path where L is the number of speakers): plain
+ * scalar loops over row-major [L, D] buffers, no padding to the vector width. buf: 5 L D + L floats. */
+static void load_rows(const Job *j, long a, long r, long h, float *qs, float *ks, float *vs) {
+    const long L = j->L, D = j->D;
+    for (long l = 0; l < L; l++) {
+        rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 0), qs + l * D, l, 1.0f);
+        for (long d = 0; d < D; d++) qs[l * D + d] *= j->scale;
+        rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 1), ks + l * D, l, 1.0f);
+        memcpy(vs + l * D, j->qkv + row_offset(j, a, r, h, l, 3, 2), sizeof(float) * D);
+    }
+}
+
+static void forward_small(const Job *j, long a, long r, long h, float *buf) {
+    const long L = j->L, D = j->D;
+    float *qs = buf, *ks = qs + L * D, *vs = ks + L * D, *p = vs + L * D;
+    load_rows(j, a, r, h, qs, ks, vs);
+    float *lse = j->lse_w + ((a * j->R + r) * j->H + h) * L;
+    for (long i = 0; i < L; i++) {
+        float m = -INFINITY, sum = 0.0f;
+        for (long k = 0; k < L; k++) {
+            float s = 0.0f;
+            for (long d = 0; d < D; d++) s += qs[i * D + d] * ks[k * D + d];
+            p[k] = s;
+            m = s > m ? s : m;
+        }
+        for (long k = 0; k < L; k++) sum += p[k] = expf(p[k] - m);
+        float *o = j->out_w + row_offset(j, a, r, h, i, 1, 0);
+        for (long d = 0; d < D; d++) {
+            float acc = 0.0f;
+            for (long k = 0; k < L; k++) acc += p[k] * vs[k * D + d];
+            o[d] = acc / sum;
+        }
+        lse[i] = m + logf(sum);
+    }
+}
+
+static void backward_small(const Job *j, long a, long r, long h, float *buf) {
+    const long L = j->L, D = j->D;
+    float *qs = buf, *ks = qs + L * D, *vs = ks + L * D, *dks = vs + L * D, *dvs = dks + L * D;
+    load_rows(j, a, r, h, qs, ks, vs);
+    memset(dks, 0, sizeof(float) * 2 * L * D);
+    const float *lse = j->lse_in + ((a * j->R + r) * j->H + h) * L;
+    for (long i = 0; i < L; i++) {
+        const float *o = j->out + row_offset(j, a, r, h, i, 1, 0);
+        const float *g = j->dout + row_offset(j, a, r, h, i, 1, 0);
+        float delta = 0.0f, dq[MAX_D] = {0};
+        for (long d = 0; d < D; d++) delta += g[d] * o[d];
+        for (long k = 0; k < L; k++) {
+            float s = 0.0f, dp = 0.0f;
+            for (long d = 0; d < D; d++) {
+                s += qs[i * D + d] * ks[k * D + d];
+                dp += g[d] * vs[k * D + d];
+            }
+            const float p = expf(s - lse[i]), ds = p * (dp - delta);
+            for (long d = 0; d < D; d++) {
+                dq[d] += ds * ks[k * D + d] * j->scale;
+                dks[k * D + d] += ds * qs[i * D + d];
+                dvs[k * D + d] += p * g[d];
+            }
+        }
+        rotate(j, dq, j->dqkv + row_offset(j, a, r, h, i, 3, 0), i, -1.0f);
+    }
+    for (long l = 0; l < L; l++) {
+        rotate(j, dks + l * D, j->dqkv + row_offset(j, a, r, h, l, 3, 1), l, -1.0f);
+        memcpy(j->dqkv + row_offset(j, a, r, h, l, 3, 2), dvs + l * D, sizeof(float) * D);
+    }
+}
+
+/* Specializations for the usual head dimensions (loops over d unrolled, accumulators in registers). */
+#define SPECIALIZE(NAME, DIM)                                                                             \
+    static void forward_##NAME(const Job *j, long a, long r, long h, float *buf) {                       \
+        forward_item(j, a, r, h, buf, DIM);                                                               \
+    }                                                                                                     \
+    static void backward_##NAME(const Job *j, long a, long r, long h, float *buf) {                      \
+        backward_item(j, a, r, h, buf, DIM);                                                              \
+    }
+SPECIALIZE(d4, 4)
+SPECIALIZE(d8, 8)
+SPECIALIZE(d16, 16)
+SPECIALIZE(any, j->D)
+
+typedef void (*ItemFn)(const Job *, long, long, long, float *);
+
+/* Runs every work item on n_threads OpenMP threads (PyTorch's own pool when the process has loaded its
+ * libgomp); returns 0, 1 when memory for the work buffers ran out, 2 when D is odd or above MAX_D. */
+static int run(Job *j, int n_threads) {
+    if (j->D > MAX_D || j->D % 2 != 0) return 2;
+    ItemFn fn;
+    if (j->L < VW / 2)
+        fn = j->backward ? backward_small : forward_small;
+    else if (j->backward)
+        fn = j->D == 4 ? backward_d4 : j->D == 8 ? backward_d8 : j->D == 16 ? backward_d16 : backward_any;
+    else
+        fn = j->D == 4 ? forward_d4 : j->D == 8 ? forward_d8 : j->D == 16 ? forward_d16 : forward_any;
+    j->Lp = (j->L + VW - 1) / VW * VW;
+    const long n_items = j->A * j->R * j->H, chunk = n_items / (16L * (n_threads > 0 ? n_threads : 1)) + 1;
+    const size_t buf_size = sizeof(float) * (j->L * j->D + 4 * j->D * j->Lp + j->Lp + 16);
+    int error = 0;
+#pragma omp parallel num_threads(n_threads) reduction(| : error)
+    {
+        float *buf = (float *)malloc(buf_size);
+        error |= buf == NULL;
+#pragma omp for schedule(dynamic, chunk)
+        for (long w = 0; w < n_items; w++)
+            if (buf != NULL) fn(j, w / (j->R * j->H), (w / j->H) % j->R, w % j->H, buf);
+        free(buf);
+    }
+    return error;
+}
+
+int rope_attention_forward(const float *qkv, const float *cs, const float *sn, float *out, float *lse, long A,
+                           long L, long R, long H, long D, float scale, int n_threads) {
+    Job j = {0};
+    j.qkv = qkv, j.cs = cs, j.sn = sn, j.out_w = out, j.lse_w = lse;
+    j.A = A, j.L = L, j.R = R, j.H = H, j.D = D, j.scale = scale;
+    return run(&j, n_threads);
+}
+
+int rope_attention_backward(const float *qkv, const float *cs, const float *sn, const float *out,
+                            const float *lse, const float *dout, float *dqkv, long A, long L, long R, long H,
+                            long D, float scale, int n_threads) {
+    Job j = {0};
+    j.qkv = qkv, j.cs = cs, j.sn = sn, j.out = out, j.lse_in = lse, j.dout = dout, j.dqkv = dqkv;
+    j.A = A, j.L = L, j.R = R, j.H = H, j.D = D, j.scale = scale, j.backward = 1;
+    return run(&j, n_threads);
+}

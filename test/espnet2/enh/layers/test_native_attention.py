@@ -1,0 +1,177 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from espnet2.enh.layers import native_attention
+from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RotaryEmbedding
+from test.espnet2.enh.conftest import require_native_kernel
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+def reference(qkv: torch.Tensor, rope: RotaryEmbedding, n_heads: int) -> torch.Tensor:
+    """RoPE attention along axis 1 of qkv [A, L, R, 3*H*h], written out directly."""
+    a, seq_len, r, _ = qkv.shape
+    q, k, v = qkv.view(a, seq_len, r, 3, n_heads, -1).permute(3, 0, 2, 4, 1, 5).unbind(0)  # [A, R, H, L, h]
+    cos, sin = (t.to(qkv.dtype) for t in rope.cos_sin(seq_len, qkv.device))
+
+    def rotate(x):
+        x0, x1 = x[..., 0::2], x[..., 1::2]
+        return torch.stack([x0 * cos - x1 * sin, x0 * sin + x1 * cos], -1).flatten(-2)
+
+    scores = rotate(q) @ rotate(k).transpose(-1, -2) / q.shape[-1] ** 0.5
+    return (scores.softmax(-1) @ v).permute(0, 3, 1, 2, 4).reshape(a, seq_len, r, -1)
+
+
+def run_kernel(qkv64: torch.Tensor, rope: RotaryEmbedding, n_heads: int, dout64: torch.Tensor):
+    qkv = qkv64.detach().float().requires_grad_()
+    out = native_attention.rope_attention(qkv, *rope.cos_sin(qkv.shape[1], "cpu"), n_heads)
+    (grad,) = torch.autograd.grad(out, qkv, dout64.float())
+    return out, grad
+
+
+def assert_rel_close(actual: torch.Tensor, expected: torch.Tensor, rel: float):
+    err = (actual.double() - expected).abs().max() / expected.abs().max()
+    assert err < rel, f"max error {err:.2e} relative to the largest magnitude"
+
+
+@pytest.mark.parametrize(
+    "a, seq_len, r, n_heads, head_dim",
+    [
+        (2, 1, 3, 2, 8),  # one key: softmax is 1
+        (4, 2, 5, 2, 8),  # the speaker path (scalar code)
+        (2, 3, 2, 1, 4),
+        (3, 7, 2, 3, 6),  # any even head dimension (generic code)
+        (2, 17, 1, 2, 8),  # one full vector of keys plus a tail
+        (1, 65, 3, 2, 8),  # frequency path of the tiny config
+        (1, 126, 2, 2, 16),
+    ],
+)
+def test_forward_and_gradient_match_direct_formula(a, seq_len, r, n_heads, head_dim):
+    require_native_kernel()
+    torch.manual_seed(0)
+    rope = RotaryEmbedding(head_dim)
+    qkv = torch.randn(a, seq_len, r, 3 * n_heads * head_dim, dtype=torch.float64, requires_grad=True)
+    expected = reference(qkv, rope, n_heads)
+    dout = torch.randn_like(expected)
+    (expected_grad,) = torch.autograd.grad(expected, qkv, dout)
+    out, grad = run_kernel(qkv, rope, n_heads, dout)
+    assert out.shape == expected.shape and grad.shape == qkv.shape
+    assert_rel_close(out, expected, 2e-6)
+    assert_rel_close(grad, expected_grad, 2e-6)
+
+
+def test_large_scores_are_as_exact_as_pytorch_in_float32():
+    """Scores of several hundred (the softmax must subtract the row maximum in both passes): the error, from
+    rounding the scores to float32, is no larger than that of PyTorch's float32 computation."""
+    require_native_kernel()
+    torch.manual_seed(1)
+    rope = RotaryEmbedding(8)
+    qkv = (torch.randn(2, 40, 2, 48, dtype=torch.float64) * 12).requires_grad_()
+    expected = reference(qkv, rope, 2)
+    dout = torch.randn_like(expected)
+    (expected_grad,) = torch.autograd.grad(expected, qkv, dout)
+    out, grad = run_kernel(qkv, rope, 2, dout)
+    qkv32 = qkv.detach().float().requires_grad_()
+    out32 = reference(qkv32, rope, 2)
+    (grad32,) = torch.autograd.grad(out32, qkv32, dout.float())
+
+    def rel_err(actual, exact):
+        return ((actual.double() - exact).abs().max() / exact.abs().max()).item()
+
+    assert torch.isfinite(out).all() and torch.isfinite(grad).all()
+    assert rel_err(out, expected) <= max(2 * rel_err(out32, expected), 1e-6)
+    assert rel_err(grad, expected_grad) <= max(2 * rel_err(grad32, expected_grad), 1e-6)
+
+
+def test_thread_count_does_not_change_results():
+    require_native_kernel()
+    torch.manual_seed(0)
+    rope = RotaryEmbedding(8)
+    qkv = torch.randn(3, 33, 4, 48, dtype=torch.float64)
+    dout = torch.randn(3, 33, 4, 16, dtype=torch.float64)
+    threads = torch.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            results.append(run_kernel(qkv, rope, 2, dout))
+    finally:
+        torch.set_num_threads(threads)
+    for one, two in zip(*results):
+        assert torch.equal(one, two)
+
+
+def test_module_gives_the_same_outputs_and_gradients_on_both_kernels():
+    require_native_kernel()
+    torch.manual_seed(0)
+    mhsa = MultiHeadSelfAttention(12, 16, 2, RotaryEmbedding(8)).train()
+    x = torch.randn(2, 30, 3, 12)
+    dy = torch.randn(2, 30, 3, 12)
+    results = []
+    for context in (torch.enable_grad(), native_attention.disabled()):
+        with context:
+            xi = x.clone().requires_grad_()
+            out = mhsa(xi)
+            grads = torch.autograd.grad(out, [xi, *(p for p in mhsa.parameters() if p.requires_grad)], dy)
+        results.append((out, *grads))
+    for native, pytorch in zip(*results):
+        torch.testing.assert_close(native, pytorch, rtol=1e-5, atol=1e-6)
+
+
+def test_used_only_where_it_applies():
+    require_native_kernel()
+    assert native_attention.usable(torch.zeros(1, 4, 1, 48), head_dim=8)
+    assert not native_attention.usable(torch.zeros(1, 4, 1, 96), head_dim=32)  # large heads: PyTorch's kernel
+    assert not native_attention.usable(torch.zeros(1, 4, 1, 48, dtype=torch.float64), head_dim=8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not native_attention.usable(torch.zeros(1, 4, 1, 48), head_dim=8)
+    with native_attention.disabled():
+        assert not native_attention.usable(torch.zeros(1, 4, 1, 48), head_dim=8)
+
+
+PROBE = """
+import torch
+from espnet2.enh.layers import native_attention
+from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RotaryEmbedding
+mhsa = MultiHeadSelfAttention(8, 8, 2, RotaryEmbedding(4))
+out = mhsa(torch.randn(2, 5, 8))
+print(native_attention.usable(torch.zeros(1, 1, 1, 24), 4), tuple(out.shape))
+"""
+
+
+def run_probe(tmp_path: Path, **env) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TISDISS_KERNEL_DIR": str(tmp_path / "kernels"), "PYTHONPATH": str(REPO), **env}
+    return subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, cwd=tmp_path)
+
+
+def test_without_a_compiler_the_model_falls_back_with_a_warning(tmp_path):
+    result = run_probe(tmp_path, CC=str(tmp_path / "no-such-cc"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "(2,", "5,", "8)"]
+    assert "Native attention kernel unavailable" in result.stderr and "no-such-cc" in result.stderr
+    assert not list((tmp_path / "kernels").glob("*"))  # no half-written library left behind
+
+
+def test_switched_off_by_environment(tmp_path):
+    result = run_probe(tmp_path, TISDISS_NATIVE_ATTENTION="0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "False"
+
+
+def test_built_once_into_the_cache_folder_and_reused(tmp_path):
+    require_native_kernel()
+    first = run_probe(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split()[0] == "True"
+    (library,) = (tmp_path / "kernels").glob("*")
+    assert library.name.startswith("rope_attention_") and library.suffix == ".so"
+    stamp = library.stat().st_mtime_ns
+    second = run_probe(tmp_path)
+    assert second.stdout.split()[0] == "True"
+    assert [p.name for p in (tmp_path / "kernels").glob("*")] == [library.name]
+    assert library.stat().st_mtime_ns == stamp
