@@ -21,7 +21,7 @@ from typing import Callable, Dict, List, Optional
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from espnet2.enh.layers import native_attention
+from espnet2.enh.layers import cpu_kernels
 from espnet2.tasks.abs_task import load_config
 from espnet2.tasks.enh import EnhancementTask
 from espnet2.utils.allocator import tune_allocator
@@ -151,7 +151,7 @@ def count_flops(fn: Callable[[], object]) -> int:
     invisibly to the counter)."""
     _register_cpu_attention_flops()
     counter = FlopCounterMode(display=False)
-    with counter, native_attention.disabled():
+    with counter, cpu_kernels.disabled():
         fn()
     return counter.get_total_flops()
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from espnet2.enh.layers import native_attention
+from espnet2.enh.layers import cpu_kernels
 
 
 class RMSGroupNorm(nn.Module):
@@ -36,6 +36,8 @@ class RMSGroupNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[..., C] -> [..., C]; computed in float32 even under autocast."""
+        if cpu_kernels.usable(x, self.gamma):  # one fused pass forward and backward
+            return cpu_kernels.rms_group_norm(x, self.gamma, self.num_groups, self.eps)
         return RMSGroupNormFunction.apply(x, self.gamma, self.num_groups, self.eps)
 
 
@@ -159,8 +161,8 @@ class MultiHeadSelfAttention(nn.Module):
         a, seq_len, r, _ = x.shape
         qkv = self.qkv(x)  # [A, L, R, 3 * H * h]
         dropout = self.dropout if self.training else 0.0
-        if not dropout and native_attention.usable(qkv, self.head_dim):  # CPU, small heads: fused C kernel
-            out = native_attention.rope_attention(qkv, *self.rope.cos_sin(seq_len, x.device), self.n_heads)
+        if not dropout and cpu_kernels.attention_usable(qkv, self.head_dim):  # CPU, small heads: fused C kernel
+            out = cpu_kernels.rope_attention(qkv, *self.rope.cos_sin(seq_len, x.device), self.n_heads)
         else:
             out = self._attention(qkv.view(a, seq_len, r, 3, self.n_heads, -1), dropout)
         out = self.aggregate_heads(out)  # heads concatenated in order
@@ -238,27 +240,26 @@ class SwiGLUConvDeconv1d(nn.Module):
         return y.view(a, r, seq_len, c).transpose(1, 2)
 
     def _forward_short(self, x: torch.Tensor) -> torch.Tensor:
-        """Stride 1, L < K: the whole conv-deconv is two dense layers with block-Toeplitz weights.
+        """Stride 1, no dropout, L < K: the whole conv-deconv is two dense layers with block-Toeplitz weights.
 
         Conv output t (0 .. L+D-1) reads input p = t + k - D through W_k; kept deconv output s reads hidden
         i = s + D - k through V_k. Skipping the zero padding halves the work for a length-2 speaker axis.
+        Hidden units are laid out [value | gate] x [L + D positions] x [H], so one dense SwiGLU does it all.
         """
         a, seq_len, r, c = x.shape
         k, d, hid = self.kernel, self.diff, self.hidden
         n_out = seq_len + d
         w, v = self.conv1d.weight, self.deconv1d.weight  # [2H, C, K], [H, C, K]
-        w_in = w.new_zeros(seq_len, c, n_out, 2 * hid)
+        w_in = w.new_zeros(seq_len, c, 2, n_out, hid)
         w_out = v.new_zeros(n_out, hid, seq_len, c)
         for p in range(seq_len):
             for kk in range(k):
-                w_in[p, :, p + d - kk] = w[:, :, kk].t()  # t = p + D - k
+                w_in[p, :, :, p + d - kk] = w[:, :, kk].t().view(c, 2, hid)  # t = p + D - k
                 w_out[p + d - kk, :, p] = v[:, :, kk]  # i = s + D - k
+        b_in = self.conv1d.bias.view(2, 1, hid).expand(2, n_out, hid).reshape(-1)
         xs = x.transpose(1, 2).reshape(a * r, seq_len * c)
-        h = torch.mm(xs, w_in.view(seq_len * c, -1)).view(a * r, n_out, 2 * hid) + self.conv1d.bias
-        value, gate = h.split(hid, dim=-1)  # split: its backward concatenates, no zero-filled buffers
-        u = self.dropout(value * F.silu(gate))
-        y = torch.mm(u.reshape(a * r, n_out * hid), w_out.view(n_out * hid, -1)).view(a, r, seq_len, c)
-        return self.dropout(y.transpose(1, 2).contiguous() + self.deconv1d.bias)  # [A, L, R, C] layout
+        y = SwiGLUDense.apply(xs, w_in.view(seq_len * c, -1), b_in, w_out.view(n_out * hid, -1))
+        return y.view(a, r, seq_len, c).transpose(1, 2).contiguous() + self.deconv1d.bias  # [A, L, R, C]
 
     def _forward_general(self, x: torch.Tensor) -> torch.Tensor:
         """[N, L, C] -> [N, L, C] with PyTorch's convolution modules (any stride, dropout)."""
@@ -288,35 +289,79 @@ def _im2col(x: torch.Tensor, kernel: int) -> torch.Tensor:
     return xp.unfold(1, kernel, 1).permute(0, 1, 2, 4, 3).contiguous()  # [A, L', R, K, C]
 
 
+def swiglu_dense(x, w_in, b_in, w_out) -> "tuple[torch.Tensor, torch.Tensor]":
+    """z = (value * SiLU(gate)) @ w_out with [value | gate] = h = x @ w_in + b_in; returns (z, h).
+
+    x [M, P], w_in [P, 2H], b_in [2H], w_out [H, Q] -> z [M, Q]; h [M, 2H] is what the backward needs.
+    """
+    hidden = w_out.shape[0]
+    h = torch.addmm(b_in, x, w_in)
+    u = F.silu(h[:, hidden:]).mul_(h[:, :hidden])
+    return torch.mm(u, w_out), h
+
+
+def swiglu_dense_backward(dz, x, w_in, w_out, h) -> "tuple[torch.Tensor, ...]":
+    """Gradients (dx, dw_in, db_in, dw_out) of `swiglu_dense`, with one buffer for d h (no concatenation)."""
+    hidden = w_out.shape[0]
+    value, gate = h[:, :hidden], h[:, hidden:]
+    silu = F.silu(gate)
+    du = torch.mm(dz, w_out.t())  # [M, H]
+    dw_out = torch.mm((silu * value).t(), dz)
+    dh = torch.empty_like(h)  # [M, 2H] = (d value, d gate)
+    torch.mul(du, silu, out=dh[:, :hidden])
+    torch.ops.aten.silu_backward.grad_input(du.mul_(value), gate, grad_input=dh[:, hidden:])
+    return torch.mm(dh, w_in.t()), torch.mm(x.t(), dh), dh.sum(dim=0), dw_out
+
+
+def autocast_inputs(ctx, *tensors: torch.Tensor) -> "tuple[torch.Tensor, ...]":
+    """The inputs of a custom Function in the dtype autocast would compute in; their own dtypes go to ctx."""
+    device_type = tensors[0].device.type
+    autocast = torch.is_autocast_enabled(device_type)
+    dtype = torch.get_autocast_dtype(device_type) if autocast else tensors[0].dtype
+    ctx.dtypes = tuple(t.dtype for t in tensors)
+    return tuple(t.to(dtype) for t in tensors)
+
+
+def grads_in_input_dtypes(ctx, grads) -> "tuple[torch.Tensor, ...]":
+    return tuple(g.to(t) for g, t in zip(grads, ctx.dtypes))
+
+
+class SwiGLUDense(torch.autograd.Function):
+    """`swiglu_dense` with its hand-written backward (autocast-aware): x [M, P] -> [M, Q]."""
+
+    @staticmethod
+    def forward(ctx, x, w_in, b_in, w_out):
+        with torch.autocast(x.device.type, enabled=False):
+            x, w_in, b_in, w_out = autocast_inputs(ctx, x, w_in, b_in, w_out)
+            z, h = swiglu_dense(x, w_in, b_in, w_out)
+        ctx.save_for_backward(x, w_in, w_out, h)
+        return z
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, w_in, w_out, h = ctx.saved_tensors
+        with torch.autocast(dz.device.type, enabled=False):
+            return grads_in_input_dtypes(ctx, swiglu_dense_backward(dz.to(x.dtype), x, w_in, w_out, h))
+
+
 class SwiGLUConvDeconvStride1(torch.autograd.Function):
     """Stride-1 SwiGLU conv-deconv FFN along axis 1 of [A, L, R, C] as two large matmuls.
 
-    Forward: columns [M', K*C] @ W_in [K*C, 2H] -> value * SiLU(gate) -> @ W_out [H, K*C] -> shifted sum.
+    Forward: columns [M', K*C] -> `swiglu_dense` (W_in [K*C, 2H], W_out [H, K*C]) -> shifted sum.
     Backward is written by hand (matmuls, one zero-filled buffer, the same shifted sum for col2im), which avoids
     the many full-size zero buffers that autograd's slice backward would allocate.
     """
 
     @staticmethod
     def forward(ctx, x, w_in, b_in, w_out, b_out):
-        device_type = x.device.type
-        dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else x.dtype
-        ctx.dtypes = (x.dtype, w_in.dtype, b_in.dtype, w_out.dtype, b_out.dtype)
-        with torch.autocast(device_type, enabled=False):
-            x, w_in, b_in, w_out, b_out = (t.to(dtype) for t in (x, w_in, b_in, w_out, b_out))
-            return SwiGLUConvDeconvStride1._forward(ctx, x, w_in, b_in, w_out, b_out)
-
-    @staticmethod
-    def _forward(ctx, x, w_in, b_in, w_out, b_out):
-        a, seq_len, r, c = x.shape
-        hidden, _, k = w_out.shape
-        cols = _im2col(x, k)
-        n_out = cols.shape[1]
-        w_in_mat = w_in.permute(2, 1, 0).reshape(k * c, 2 * hidden)  # [K*C, 2H]
-        h = torch.addmm(b_in, cols.view(-1, k * c), w_in_mat)  # [M', 2H]
-        value, gate = h[:, :hidden], h[:, hidden:]
-        u = F.silu(gate).mul_(value)
-        z = torch.mm(u, w_out.permute(0, 2, 1).reshape(hidden, k * c))  # [M', K*C]
-        y = _shifted_sum(z.view(a, n_out, r, k, c), seq_len).add_(b_out)
+        with torch.autocast(x.device.type, enabled=False):
+            x, w_in, b_in, w_out, b_out = autocast_inputs(ctx, x, w_in, b_in, w_out, b_out)
+            a, seq_len, r, c = x.shape
+            k = w_out.shape[2]
+            cols = _im2col(x, k)
+            w_in_mat, w_out_mat = _weight_matrices(w_in, w_out)
+            z, h = swiglu_dense(cols.view(-1, k * c), w_in_mat, b_in, w_out_mat)
+            y = _shifted_sum(z.view(*cols.shape), seq_len).add_(b_out)
         ctx.save_for_backward(x, w_in, w_out, h)
         return y
 
@@ -324,33 +369,28 @@ class SwiGLUConvDeconvStride1(torch.autograd.Function):
     def backward(ctx, dy):
         x, w_in, w_out, h = ctx.saved_tensors
         with torch.autocast(dy.device.type, enabled=False):
-            grads = SwiGLUConvDeconvStride1._backward(dy.to(x.dtype), x, w_in, w_out, h)
-        return tuple(g.to(t) for g, t in zip(grads, ctx.dtypes))
+            a, seq_len, r, c = x.shape
+            hidden, _, k = w_out.shape
+            dy = dy.to(x.dtype).contiguous()
+            # dz (the transpose of the shifted sum) puts dy[i - D + k] at (i, k): the columns of dy, like x's
+            dz = _im2col(dy, k).view(-1, k * c)
+            cols = _im2col(x, k)
+            w_in_mat, w_out_mat = _weight_matrices(w_in, w_out)
+            dcols, dw_in, db_in, dw_out = swiglu_dense_backward(dz, cols.view(-1, k * c), w_in_mat, w_out_mat, h)
+            grads = (
+                _shifted_sum(dcols.view(*cols.shape), seq_len),
+                dw_in.view(k, c, 2 * hidden).permute(2, 1, 0),
+                db_in,
+                dw_out.view(hidden, k, c).permute(0, 2, 1),
+                dy.sum(dim=(0, 1, 2)),
+            )
+        return grads_in_input_dtypes(ctx, grads)
 
-    @staticmethod
-    def _backward(dy, x, w_in, w_out, h):
-        a, seq_len, r, c = x.shape
-        hidden, _, k = w_out.shape
-        n_out = seq_len + k - 1
-        dy = dy.contiguous()
-        db_out = dy.sum(dim=(0, 1, 2))
-        # dz (the transpose of the shifted sum) puts dy[i - D + k] at (i, k): the columns of dy, like the input
-        dz = _im2col(dy, k).view(-1, k * c)
-        value, gate = h[:, :hidden], h[:, hidden:]
-        silu = F.silu(gate)
-        w_out_mat = w_out.permute(0, 2, 1).reshape(hidden, k * c)
-        du = torch.mm(dz, w_out_mat.t())  # [M', H]
-        dw_out = torch.mm((silu * value).t(), dz).view(hidden, k, c).permute(0, 2, 1)
-        dh = torch.empty_like(h)  # [M', 2H] = (d value, d gate)
-        torch.mul(du, silu, out=dh[:, :hidden])
-        torch.ops.aten.silu_backward.grad_input(du.mul_(value), gate, grad_input=dh[:, hidden:])
-        cols = _im2col(x, k).view(-1, k * c)
-        dw_in = torch.mm(cols.t(), dh).view(k, c, 2 * hidden).permute(2, 1, 0)
-        db_in = dh.sum(dim=0)
-        w_in_mat = w_in.permute(2, 1, 0).reshape(k * c, 2 * hidden)
-        dcols = torch.mm(dh, w_in_mat.t()).view(a, n_out, r, k, c)
-        dx = _shifted_sum(dcols, seq_len)
-        return dx, dw_in, db_in, dw_out, db_out
+
+def _weight_matrices(w_in: torch.Tensor, w_out: torch.Tensor):
+    """Conv weight [2H, C, K] -> [K*C, 2H]; deconv weight [H, C, K] -> [H, K*C] (column order (k, c))."""
+    hidden, c, k = w_out.shape
+    return w_in.permute(2, 1, 0).reshape(k * c, 2 * hidden), w_out.permute(0, 2, 1).reshape(hidden, k * c)
 
 
 class LocoformerBlock(nn.Module):

@@ -26,7 +26,7 @@ def golden_model(name):
 
 
 @pytest.mark.parametrize("name", ["tisdiss_small_model", "tisdiss_small_model_oddlen"])
-def test_golden_inference_every_m_re(name, attention_kernel):
+def test_golden_inference_every_m_re(name, cpu_kernels):
     meta, arrays, model, mix, _ = golden_model(name)
     model.eval()
     for m_re in meta["m_re"]:
@@ -38,7 +38,7 @@ def test_golden_inference_every_m_re(name, attention_kernel):
 
 
 @pytest.mark.parametrize("name", ["tisdiss_small_model", "tisdiss_small_model_oddlen"])
-def test_golden_training_loss_and_stats(name, attention_kernel):
+def test_golden_training_loss_and_stats(name, cpu_kernels):
     """Loss of the main and every auxiliary estimate, and their mean.
 
     Tolerance 1e-4 relative to the loss value: with these random weights the SI-SNR losses are extremely

@@ -64,7 +64,7 @@ def test_rope_frequencies_and_rotation_match_direct_formula():
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
 
 
-def test_attention_matches_explicit_computation(attention_kernel):
+def test_attention_matches_explicit_computation(cpu_kernels):
     torch.manual_seed(0)
     emb, att, heads, seq = 6, 8, 2, 5
     rope = RotaryEmbedding(att // heads)
@@ -87,7 +87,7 @@ def conv_modules_reference(ffn, x):
 
 
 @pytest.mark.parametrize("seq", [2, 5])  # the short-sequence path and the fused kernel
-def test_attention_on_4d_layout_matches_folded_3d(seq, attention_kernel):
+def test_attention_on_4d_layout_matches_folded_3d(seq, cpu_kernels):
     torch.manual_seed(0)
     mhsa = MultiHeadSelfAttention(6, 8, 2, RotaryEmbedding(4)).eval()
     x = torch.randn(3, seq, 4, 6)  # [A, L, R, C]: attend along L

@@ -4,7 +4,7 @@ from espnet2.enh.separator.tflocoformer_separator import TFLocoformerSeparator
 from test.golden import assert_close_rel, complex_of, load_case
 
 
-def test_golden_tflocoformer(attention_kernel):
+def test_golden_tflocoformer(cpu_kernels):
     meta, arrays, state = load_case("tflocoformer_small_separator")
     sep = TFLocoformerSeparator(input_dim=65, **meta["separator_conf"])
     sep.load_state_dict(state, strict=True)

@@ -10,7 +10,7 @@ TINY = dict(
 )  # fmt: skip
 
 
-def test_golden_separator_main_and_aux(attention_kernel):
+def test_golden_separator_main_and_aux(cpu_kernels):
     meta, arrays, state = load_case("tisdiss_small_separator")
     sep = TISDiSSSeparator(input_dim=65, **meta["separator_conf"])
     sep.load_state_dict(state, strict=True)

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from espnet2.enh.layers import native_attention
-from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RotaryEmbedding
-from test.espnet2.enh.conftest import require_native_kernel
+from espnet2.enh.layers import cpu_kernels
+from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RMSGroupNorm, RMSGroupNormFunction, RotaryEmbedding
+from test.espnet2.enh.conftest import require_cpu_kernels
 
 REPO = Path(__file__).resolve().parents[4]
 
@@ -29,7 +29,7 @@ def reference(qkv: torch.Tensor, rope: RotaryEmbedding, n_heads: int) -> torch.T
 
 def run_kernel(qkv64: torch.Tensor, rope: RotaryEmbedding, n_heads: int, dout64: torch.Tensor):
     qkv = qkv64.detach().float().requires_grad_()
-    out = native_attention.rope_attention(qkv, *rope.cos_sin(qkv.shape[1], "cpu"), n_heads)
+    out = cpu_kernels.rope_attention(qkv, *rope.cos_sin(qkv.shape[1], "cpu"), n_heads)
     (grad,) = torch.autograd.grad(out, qkv, dout64.float())
     return out, grad
 
@@ -52,7 +52,7 @@ def assert_rel_close(actual: torch.Tensor, expected: torch.Tensor, rel: float):
     ],
 )
 def test_forward_and_gradient_match_direct_formula(a, seq_len, r, n_heads, head_dim):
-    require_native_kernel()
+    require_cpu_kernels()
     torch.manual_seed(0)
     rope = RotaryEmbedding(head_dim)
     qkv = torch.randn(a, seq_len, r, 3 * n_heads * head_dim, dtype=torch.float64, requires_grad=True)
@@ -68,7 +68,7 @@ def test_forward_and_gradient_match_direct_formula(a, seq_len, r, n_heads, head_
 def test_large_scores_are_as_exact_as_pytorch_in_float32():
     """Scores of several hundred (the softmax must subtract the row maximum in both passes): the error, from
     rounding the scores to float32, is no larger than that of PyTorch's float32 computation."""
-    require_native_kernel()
+    require_cpu_kernels()
     torch.manual_seed(1)
     rope = RotaryEmbedding(8)
     qkv = (torch.randn(2, 40, 2, 48, dtype=torch.float64) * 12).requires_grad_()
@@ -89,7 +89,7 @@ def test_large_scores_are_as_exact_as_pytorch_in_float32():
 
 
 def test_thread_count_does_not_change_results():
-    require_native_kernel()
+    require_cpu_kernels()
     torch.manual_seed(0)
     rope = RotaryEmbedding(8)
     qkv = torch.randn(3, 33, 4, 48, dtype=torch.float64)
@@ -107,13 +107,13 @@ def test_thread_count_does_not_change_results():
 
 
 def test_module_gives_the_same_outputs_and_gradients_on_both_kernels():
-    require_native_kernel()
+    require_cpu_kernels()
     torch.manual_seed(0)
     mhsa = MultiHeadSelfAttention(12, 16, 2, RotaryEmbedding(8)).train()
     x = torch.randn(2, 30, 3, 12)
     dy = torch.randn(2, 30, 3, 12)
     results = []
-    for context in (torch.enable_grad(), native_attention.disabled()):
+    for context in (torch.enable_grad(), cpu_kernels.disabled()):
         with context:
             xi = x.clone().requires_grad_()
             out = mhsa(xi)
@@ -124,23 +124,50 @@ def test_module_gives_the_same_outputs_and_gradients_on_both_kernels():
 
 
 def test_used_only_where_it_applies():
-    require_native_kernel()
-    assert native_attention.usable(torch.zeros(1, 4, 1, 48), head_dim=8)
-    assert not native_attention.usable(torch.zeros(1, 4, 1, 96), head_dim=32)  # large heads: PyTorch's kernel
-    assert not native_attention.usable(torch.zeros(1, 4, 1, 48, dtype=torch.float64), head_dim=8)
+    require_cpu_kernels()
+    assert cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48), head_dim=8)
+    assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 96), head_dim=32)  # large heads: PyTorch's kernel
+    assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48, dtype=torch.float64), head_dim=8)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert not native_attention.usable(torch.zeros(1, 4, 1, 48), head_dim=8)
-    with native_attention.disabled():
-        assert not native_attention.usable(torch.zeros(1, 4, 1, 48), head_dim=8)
+        assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48), head_dim=8)
+    with cpu_kernels.disabled():
+        assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48), head_dim=8)
+
+
+@pytest.mark.parametrize("shape, groups", [((3, 7, 12), 3), ((2, 5, 1, 16), 4), ((40, 128), 4), ((4, 6), 1)])
+def test_rms_group_norm_kernel_matches_the_pytorch_function(shape, groups):
+    require_cpu_kernels()
+    torch.manual_seed(0)
+    x = torch.randn(*shape, dtype=torch.float64)
+    x.view(-1, shape[-1])[1, : shape[-1] // groups] = 0.0  # an all-zero group: finite gradients
+    gamma = torch.linspace(0.5, 2.0, shape[-1], dtype=torch.float64)
+    dy = torch.randn(*shape, dtype=torch.float64)
+    results = []
+    for fn, dtype in ((cpu_kernels.rms_group_norm, torch.float32), (RMSGroupNormFunction.apply, torch.float64)):
+        xi, gi = x.to(dtype).requires_grad_(), gamma.to(dtype).requires_grad_()
+        y = fn(xi, gi, groups, 1e-5)
+        results.append((y, *torch.autograd.grad(y, (xi, gi), dy.to(dtype))))
+    for kernel, exact in zip(*results):
+        assert kernel.dtype == torch.float32 and torch.isfinite(kernel).all()
+        assert_rel_close(kernel, exact, 1e-6)
+
+
+def test_rms_group_norm_module_uses_the_kernel_for_float32_only():
+    require_cpu_kernels()
+    norm = RMSGroupNorm(2, 8)
+    assert cpu_kernels.usable(torch.zeros(3, 8), norm.gamma)
+    assert not cpu_kernels.usable(torch.zeros(3, 8, dtype=torch.float64), norm.gamma.double())
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert norm(torch.randn(3, 8, dtype=torch.bfloat16)).dtype == torch.bfloat16  # PyTorch path
 
 
 PROBE = """
 import torch
-from espnet2.enh.layers import native_attention
-from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RotaryEmbedding
+from espnet2.enh.layers import cpu_kernels
+from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RMSGroupNorm, RMSGroupNormFunction, RotaryEmbedding
 mhsa = MultiHeadSelfAttention(8, 8, 2, RotaryEmbedding(4))
 out = mhsa(torch.randn(2, 5, 8))
-print(native_attention.usable(torch.zeros(1, 1, 1, 24), 4), tuple(out.shape))
+print(cpu_kernels.attention_usable(torch.zeros(1, 1, 1, 24), 4), tuple(out.shape))
 """
 
 
@@ -153,23 +180,23 @@ def test_without_a_compiler_the_model_falls_back_with_a_warning(tmp_path):
     result = run_probe(tmp_path, CC=str(tmp_path / "no-such-cc"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "(2,", "5,", "8)"]
-    assert "Native attention kernel unavailable" in result.stderr and "no-such-cc" in result.stderr
+    assert "CPU kernels unavailable" in result.stderr and "no-such-cc" in result.stderr
     assert not list((tmp_path / "kernels").glob("*"))  # no half-written library left behind
 
 
 def test_switched_off_by_environment(tmp_path):
-    result = run_probe(tmp_path, TISDISS_NATIVE_ATTENTION="0")
+    result = run_probe(tmp_path, TISDISS_CPU_KERNELS="0")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "False"
 
 
 def test_built_once_into_the_cache_folder_and_reused(tmp_path):
-    require_native_kernel()
+    require_cpu_kernels()
     first = run_probe(tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout.split()[0] == "True"
     (library,) = (tmp_path / "kernels").glob("*")
-    assert library.name.startswith("rope_attention_") and library.suffix == ".so"
+    assert library.name.startswith("cpu_kernels_") and library.suffix == ".so"
     stamp = library.stat().st_mtime_ns
     second = run_probe(tmp_path)
     assert second.stdout.split()[0] == "True"

@@ -1,11 +1,13 @@
 /*
- * Multi-head self-attention with rotary position embedding, fused, for CPUs and small head dimensions.
+ * Fused CPU kernels of the TF-Locoformer layers, float32: RoPE self-attention for small heads and RMSGroupNorm,
+ * forward and backward. Built on first use by espnet2/enh/layers/cpu_kernels.py (gcc -O3 -march=native
+ * -fopenmp) and called through ctypes; the OpenMP threads are PyTorch's own where the process has loaded
+ * PyTorch's libgomp.
  *
- * Built on first use by espnet2/enh/layers/native_attention.py (gcc -O3 -march=native) and called through
- * ctypes. Float32 only. PyTorch's CPU kernels are slow when the head dimension is small (8 in the tiny
- * config): a 126 x 126 score block then costs far more in call overhead and separate softmax passes than in
- * arithmetic. Here each (batch, head) pair is one work item whose rotated keys and values stay in L1, and
- * each query row is one pass over the keys in SIMD vectors (GCC vector extensions, as wide as the CPU has).
+ * Attention. PyTorch's CPU kernels are slow when the head dimension is small (8 in the tiny config): a
+ * 126 x 126 score block then costs far more in call overhead and separate softmax passes than in arithmetic.
+ * Here each (batch, head) pair is one work item whose rotated keys and values stay in L1, and each query row
+ * is one pass over the keys in SIMD vectors (GCC vector extensions, as wide as the CPU has).
  *
  * Layouts (row-major, contiguous), D = head dimension:
  *   qkv  [A, L, R, 3, H, D]   the output of the qkv projection: q, k, v of head h at sequence index l
@@ -350,4 +352,60 @@ int rope_attention_backward(const float *qkv, const float *cs, const float *sn, 
     j.qkv = qkv, j.cs = cs, j.sn = sn, j.out = out, j.lse_in = lse, j.dout = dout, j.dqkv = dqkv;
     j.A = A, j.L = L, j.R = R, j.H = H, j.D = D, j.scale = scale, j.backward = 1;
     return run(&j, n_threads);
+}
+
+/*
+ * RMSGroupNorm over rows of C channels in G groups of d = C / G, as in tflocoformer.RMSGroupNorm:
+ *   rms = ||x_g|| / sqrt(d),  s = 1 / (rms + eps),  y = x s gamma.
+ * Backward with g = dy gamma: dx = s g - x sum_g(g x) s^2 / (d rms), dgamma = sum over rows of dy x s.
+ * x, y, dy, dx [N, C]; rms [N, G] (written by the forward, read by the backward); gamma, dgamma [C].
+ */
+int rms_group_norm_forward(const float *x, const float *gamma, float *y, float *rms, long N, long C, long G,
+                           float eps, int n_threads) {
+    const long d = C / G;
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+    for (long n = 0; n < N; n++) {
+        for (long g = 0; g < G; g++) {
+            const float *xg = x + n * C + g * d;
+            float ss = 0.0f;
+            for (long i = 0; i < d; i++) ss += xg[i] * xg[i];
+            const float r = sqrtf(ss / (float)d), s = 1.0f / (r + eps);
+            rms[n * G + g] = r;
+            for (long i = 0; i < d; i++) y[n * C + g * d + i] = xg[i] * s * gamma[g * d + i];
+        }
+    }
+    return 0;
+}
+
+int rms_group_norm_backward(const float *x, const float *gamma, const float *rms, const float *dy, float *dx,
+                            float *dgamma, long N, long C, long G, float eps, int n_threads) {
+    const long d = C / G;
+    int error = 0;
+    memset(dgamma, 0, sizeof(float) * C);
+#pragma omp parallel num_threads(n_threads) reduction(| : error)
+    {
+        float *acc = (float *)calloc(C, sizeof(float)); /* this thread's share of dgamma */
+        error |= acc == NULL;
+#pragma omp for schedule(static)
+        for (long n = 0; n < N; n++) {
+            if (acc == NULL) continue;
+            for (long g = 0; g < G; g++) {
+                const long o = n * C + g * d;
+                const float r = rms[n * G + g], s = 1.0f / (r + eps);
+                float dot = 0.0f;
+                for (long i = 0; i < d; i++) dot += dy[o + i] * gamma[g * d + i] * x[o + i];
+                const float coef = dot * s * s / ((float)d * (r > 1e-30f ? r : 1e-30f));
+                for (long i = 0; i < d; i++) {
+                    dx[o + i] = s * dy[o + i] * gamma[g * d + i] - x[o + i] * coef;
+                    acc[g * d + i] += dy[o + i] * x[o + i] * s;
+                }
+            }
+        }
+        if (acc != NULL) {
+#pragma omp critical
+            for (long c = 0; c < C; c++) dgamma[c] += acc[c];
+        }
+        free(acc);
+    }
+    return error;
 }

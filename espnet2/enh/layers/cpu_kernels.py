@@ -1,0 +1,202 @@
+"""Fused C kernels for the TF-Locoformer layers on CPU, built on first use, with PyTorch fallbacks.
+
+Two operations dominate training time on a CPU once the FFN matmuls are efficient, and PyTorch runs them as
+many small passes: attention with small heads (head dimension <= 16, e.g. 8 in the tiny and mini-recipe
+configs), whose per-score overhead in PyTorch's kernels is several times the arithmetic, and RMSGroupNorm.
+`cpu_kernels.c` does each in one pass (attention: RoPE, scores, softmax and weighted sum per (batch, head),
+forward and backward, reading q, k and v straight out of the qkv projection).
+
+The C file is compiled with the system compiler (`$CC`, default gcc) into a cache folder
+(`$TISDISS_KERNEL_DIR`, default `~/.cache/tisdiss/kernels`) the first time a model needs it. Where no compiler
+works, a warning says so and the layers use PyTorch's operations (same math). `TISDISS_CPU_KERNELS=0` turns the
+kernels off; `disabled()` does so inside a block.
+"""
+
+import contextlib
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+SOURCE = Path(__file__).with_name("cpu_kernels.c")
+CFLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-shared"]
+MAX_HEAD_DIM = 16  # above this PyTorch's fused attention kernel is efficient enough
+
+_lock = threading.Lock()
+_library = None  # ctypes.CDLL, or False when building failed
+_enabled = os.environ.get("TISDISS_CPU_KERNELS", "1") != "0"
+
+
+def cache_dir() -> Path:
+    if os.environ.get("TISDISS_KERNEL_DIR"):
+        return Path(os.environ["TISDISS_KERNEL_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tisdiss" / "kernels"
+
+
+def _machine_tag() -> bytes:
+    """What -march=native depends on: a library built for one CPU must not load on another."""
+    tag = platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            tag += "".join(line for line in f if line.startswith(("flags", "model name")))[:4096]
+    except OSError:
+        pass
+    return tag.encode()
+
+
+def _compile(compiler: str, target: Path) -> None:
+    """Build into a temporary file next to `target`, then rename: concurrent processes never see half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(fd)
+    try:
+        cmd = [compiler, *CFLAGS, "-o", tmp, str(SOURCE), "-lm"]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stderr.strip()[-2000:]}")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_library() -> Optional[ctypes.CDLL]:
+    """The compiled kernels (built and cached on first call), or None where they cannot be built or loaded."""
+    global _library
+    with _lock:
+        if _library is None:
+            _library = _build_and_load() or False
+        return _library or None
+
+
+def _build_and_load() -> Optional[ctypes.CDLL]:
+    compiler = os.environ.get("CC", "gcc")
+    key = hashlib.sha256(SOURCE.read_bytes() + " ".join([compiler, *CFLAGS]).encode() + _machine_tag())
+    target = cache_dir() / f"cpu_kernels_{key.hexdigest()[:16]}.so"
+    try:
+        if not target.exists():
+            _compile(compiler, target)
+        lib = ctypes.CDLL(str(target))
+    except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+        logging.warning(f"CPU kernels unavailable, using PyTorch's operations ({e})")
+        return None
+    ptr, i64, f32, i32 = ctypes.c_void_p, ctypes.c_long, ctypes.c_float, ctypes.c_int
+    signatures = {
+        "rope_attention_forward": [ptr] * 5 + [i64] * 5 + [f32, i32],
+        "rope_attention_backward": [ptr] * 7 + [i64] * 5 + [f32, i32],
+        "rms_group_norm_forward": [ptr] * 4 + [i64] * 3 + [f32, i32],
+        "rms_group_norm_backward": [ptr] * 6 + [i64] * 3 + [f32, i32],
+    }
+    for name, argtypes in signatures.items():
+        getattr(lib, name).argtypes = argtypes
+        getattr(lib, name).restype = ctypes.c_int
+    return lib
+
+
+def usable(*tensors: torch.Tensor) -> bool:
+    """Whether the kernels may run on these tensors: CPU float32, no autocast, enabled, and built."""
+    return (
+        _enabled
+        and all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors)
+        and not torch.is_autocast_enabled("cpu")
+        and load_library() is not None
+    )
+
+
+def attention_usable(qkv: torch.Tensor, head_dim: int) -> bool:
+    return head_dim <= MAX_HEAD_DIM and usable(qkv)
+
+
+@contextlib.contextmanager
+def disabled():
+    """Use PyTorch's operations inside the block (e.g. to count FLOPs with torch.utils.flop_counter)."""
+    global _enabled
+    previous, _enabled = _enabled, False
+    try:
+        yield
+    finally:
+        _enabled = previous
+
+
+def _ptrs(*tensors: torch.Tensor):
+    return tuple(t.data_ptr() for t in tensors)
+
+
+def _check(status: int, name: str):
+    if status == 1:
+        raise MemoryError(f"{name}: out of memory for the per-thread work buffers")
+    if status != 0:
+        raise ValueError(f"{name}: unsupported shape (head dimension odd or above 64)")
+
+
+def rope_attention(qkv: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """qkv [A, L, R, 3*H*h] (projection output; attention along L) -> [A, L, R, H*h], RoPE on q and k.
+
+    cos, sin: [L, h/2] of the angles position * freqs. Differentiable with respect to qkv.
+    """
+    return RoPEAttentionFunction.apply(qkv, cos, sin, n_heads)
+
+
+class RoPEAttentionFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, qkv, cos, sin, n_heads):
+        a, seq_len, r, width = qkv.shape
+        head_dim = width // (3 * n_heads)
+        qkv, cos, sin = qkv.contiguous(), cos.contiguous(), sin.contiguous()
+        out = qkv.new_empty(a, seq_len, r, n_heads * head_dim)
+        lse = qkv.new_empty(a, r, n_heads, seq_len)
+        dims = (a, seq_len, r, n_heads, head_dim, head_dim**-0.5)
+        status = load_library().rope_attention_forward(*_ptrs(qkv, cos, sin, out, lse), *dims, torch.get_num_threads())
+        _check(status, "rope_attention")
+        ctx.save_for_backward(qkv, cos, sin, out, lse)
+        ctx.dims = dims
+        return out
+
+    @staticmethod
+    def backward(ctx, dout):
+        qkv, cos, sin, out, lse = ctx.saved_tensors
+        dqkv = torch.empty_like(qkv)
+        dout = dout.contiguous()
+        ptrs = _ptrs(qkv, cos, sin, out, lse, dout, dqkv)
+        _check(load_library().rope_attention_backward(*ptrs, *ctx.dims, torch.get_num_threads()), "rope_attention")
+        return dqkv, None, None, None
+
+
+def rms_group_norm(x: torch.Tensor, gamma: torch.Tensor, num_groups: int, eps: float) -> torch.Tensor:
+    """RMSGroupNorm over the last axis of x (see tflocoformer.RMSGroupNorm); differentiable in x and gamma."""
+    return RMSGroupNormKernel.apply(x, gamma, num_groups, eps)
+
+
+class RMSGroupNormKernel(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, gamma, num_groups, eps):
+        x, gamma = x.contiguous(), gamma.contiguous()
+        channels = x.shape[-1]
+        rows = x.numel() // channels
+        y = torch.empty_like(x)
+        rms = x.new_empty(rows, num_groups)
+        dims = (rows, channels, num_groups, eps)
+        load_library().rms_group_norm_forward(*_ptrs(x, gamma, y, rms), *dims, torch.get_num_threads())
+        ctx.save_for_backward(x, gamma, rms)
+        ctx.dims = dims
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, gamma, rms = ctx.saved_tensors
+        dy = dy.contiguous()
+        dx, dgamma = torch.empty_like(x), torch.empty_like(gamma)
+        status = load_library().rms_group_norm_backward(
+            *_ptrs(x, gamma, rms, dy, dx, dgamma), *ctx.dims, torch.get_num_threads()
+        )
+        _check(status, "rms_group_norm")
+        return dx, dgamma, None, None
