@@ -1,10 +1,11 @@
 """Fused C kernels for the TF-Locoformer layers on CPU, built on first use, with PyTorch fallbacks.
 
-Two operations dominate training time on a CPU once the FFN matmuls are efficient, and PyTorch runs them as
-many small passes: attention with small heads (head dimension <= 16, e.g. 8 in the tiny and mini-recipe
-configs), whose per-score overhead in PyTorch's kernels is several times the arithmetic, and RMSGroupNorm.
-`cpu_kernels.c` does each in one pass (attention: RoPE, scores, softmax and weighted sum per (batch, head),
-forward and backward, reading q, k and v straight out of the qkv projection).
+Once the FFN matmuls are efficient, what is left of a training step on a CPU is mostly operations that PyTorch
+runs as many small passes: attention with small heads (head dimension <= 16, e.g. 8 in the tiny and
+mini-recipe configs), whose per-score overhead in PyTorch's kernels is several times the arithmetic,
+RMSGroupNorm, and the SwiGLU gate of the FFNs. `cpu_kernels.c` does each in one pass forward and one backward
+(attention: RoPE, scores, softmax and weighted sum per (batch, head), reading q, k and v straight out of the
+qkv projection).
 
 The C file is compiled with the system compiler (`$CC`, default gcc) into a cache folder
 (`$TISDISS_KERNEL_DIR`, default `~/.cache/tisdiss/kernels`) the first time a model needs it. Where no compiler
@@ -95,6 +96,8 @@ def _build_and_load() -> Optional[ctypes.CDLL]:
         "rope_attention_backward": [ptr] * 7 + [i64] * 5 + [f32, i32],
         "rms_group_norm_forward": [ptr] * 4 + [i64] * 3 + [f32, i32],
         "rms_group_norm_backward": [ptr] * 6 + [i64] * 3 + [f32, i32],
+        "swiglu_forward": [ptr] * 2 + [i64] * 2 + [i32],
+        "swiglu_backward": [ptr] * 4 + [i64] * 2 + [i32],
     }
     for name, argtypes in signatures.items():
         getattr(lib, name).argtypes = argtypes
@@ -200,3 +203,21 @@ class RMSGroupNormKernel(torch.autograd.Function):
         )
         _check(status, "rms_group_norm")
         return dx, dgamma, None, None
+
+
+def swiglu(h: torch.Tensor) -> torch.Tensor:
+    """h [M, 2H] = (value | gate) -> value * SiLU(gate) [M, H]. Not differentiable (used inside Functions)."""
+    h = h.contiguous()
+    rows, hidden = h.shape[0], h.shape[1] // 2
+    u = h.new_empty(rows, hidden)
+    load_library().swiglu_forward(*_ptrs(h, u), rows, hidden, torch.get_num_threads())
+    return u
+
+
+def swiglu_backward(h: torch.Tensor, du: torch.Tensor) -> "tuple[torch.Tensor, torch.Tensor]":
+    """Gradient d h [M, 2H] of `swiglu` for d u [M, H], and u itself (recomputed in the same pass)."""
+    h, du = h.contiguous(), du.contiguous()
+    rows, hidden = du.shape
+    dh, u = torch.empty_like(h), torch.empty_like(du)
+    load_library().swiglu_backward(*_ptrs(h, du, dh, u), rows, hidden, torch.get_num_threads())
+    return dh, u

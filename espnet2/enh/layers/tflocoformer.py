@@ -296,21 +296,27 @@ def swiglu_dense(x, w_in, b_in, w_out) -> "tuple[torch.Tensor, torch.Tensor]":
     """
     hidden = w_out.shape[0]
     h = torch.addmm(b_in, x, w_in)
-    u = F.silu(h[:, hidden:]).mul_(h[:, :hidden])
+    if cpu_kernels.usable(h):
+        u = cpu_kernels.swiglu(h)
+    else:
+        u = F.silu(h[:, hidden:]).mul_(h[:, :hidden])
     return torch.mm(u, w_out), h
 
 
 def swiglu_dense_backward(dz, x, w_in, w_out, h) -> "tuple[torch.Tensor, ...]":
     """Gradients (dx, dw_in, db_in, dw_out) of `swiglu_dense`, with one buffer for d h (no concatenation)."""
     hidden = w_out.shape[0]
-    value, gate = h[:, :hidden], h[:, hidden:]
-    silu = F.silu(gate)
     du = torch.mm(dz, w_out.t())  # [M, H]
-    dw_out = torch.mm((silu * value).t(), dz)
-    dh = torch.empty_like(h)  # [M, 2H] = (d value, d gate)
-    torch.mul(du, silu, out=dh[:, :hidden])
-    torch.ops.aten.silu_backward.grad_input(du.mul_(value), gate, grad_input=dh[:, hidden:])
-    return torch.mm(dh, w_in.t()), torch.mm(x.t(), dh), dh.sum(dim=0), dw_out
+    if cpu_kernels.usable(h, du):
+        dh, u = cpu_kernels.swiglu_backward(h, du)
+    else:
+        value, gate = h[:, :hidden], h[:, hidden:]
+        silu = F.silu(gate)
+        u = silu * value
+        dh = torch.empty_like(h)  # [M, 2H] = (d value, d gate)
+        torch.mul(du, silu, out=dh[:, :hidden])
+        torch.ops.aten.silu_backward.grad_input(du.mul_(value), gate, grad_input=dh[:, hidden:])
+    return torch.mm(dh, w_in.t()), torch.mm(x.t(), dh), dh.sum(dim=0), torch.mm(u.t(), dz)
 
 
 def autocast_inputs(ctx, *tensors: torch.Tensor) -> "tuple[torch.Tensor, ...]":

@@ -161,6 +161,21 @@ def test_rms_group_norm_module_uses_the_kernel_for_float32_only():
         assert norm(torch.randn(3, 8, dtype=torch.bfloat16)).dtype == torch.bfloat16  # PyTorch path
 
 
+@pytest.mark.parametrize("hidden", [32, 12, 5])  # whole SIMD vectors, vectors and a tail, scalar only
+def test_swiglu_gate_matches_formula_forward_and_backward(hidden):
+    require_cpu_kernels()
+    torch.manual_seed(0)
+    h = torch.randn(9, 2 * hidden, dtype=torch.float64) * 4
+    du = torch.randn(9, hidden, dtype=torch.float64)
+    hh = h.clone().requires_grad_()
+    expected = hh[:, :hidden] * torch.nn.functional.silu(hh[:, hidden:])
+    (expected_dh,) = torch.autograd.grad(expected, hh, du)
+    assert_rel_close(cpu_kernels.swiglu(h.float()), expected.detach(), 1e-6)
+    dh, u = cpu_kernels.swiglu_backward(h.float(), du.float())
+    assert_rel_close(dh, expected_dh, 1e-6)
+    assert_rel_close(u, expected.detach(), 1e-6)
+
+
 PROBE = """
 import torch
 from espnet2.enh.layers import cpu_kernels
