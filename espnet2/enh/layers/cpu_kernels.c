@@ -72,10 +72,10 @@ INLINE float hmax(vf v) {
 }
 
 /* exp(x) to about 1 ulp for x in [-87, 88] (Cephes expf: Cody-Waite reduction, degree-6 polynomial);
- * smaller x gives exp(-87) ~ 1.6e-38 instead of a denormal or 0. */
+ * smaller x gives exp(-87) ~ 1.6e-38 instead of a denormal or 0, larger x exp(88). NaN stays NaN. */
 INLINE vf vexp(vf x) {
-    x = vselect(x > -87.0f, x, vsplat(-87.0f));
-    x = vselect(x < 88.0f, x, vsplat(88.0f));
+    x = vselect(x < -87.0f, vsplat(-87.0f), x);
+    x = vselect(x > 88.0f, vsplat(88.0f), x);
     const vi biased = __builtin_convertvector(x * 1.44269504088896341f + 127.5f, vi); /* round(x/ln2) + 127 */
     const vf n = __builtin_convertvector(biased, vf) - 127.0f;
     vf r = x - n * 0.693359375f;
@@ -117,7 +117,7 @@ INLINE void rotate(const Job *j, const float *x, float *y, long l, float sign) {
  * zeros past L. */
 static void load_item(const Job *j, long a, long r, long h, float *qs, float *kt, float *vt) {
     const long L = j->L, Lp = j->Lp, D = j->D;
-    float tmp[MAX_D];
+    float tmp[MAX_D] = {0};
     for (long l = 0; l < L; l++) {
         rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 0), qs + l * D, l, 1.0f);
         for (long d = 0; d < D; d++) qs[l * D + d] *= j->scale;
@@ -218,7 +218,7 @@ INLINE void backward_item(const Job *j, long a, long r, long h, float *buf, cons
         for (long d = 0; d < D; d++) dq[d] = hsum(acc[d]) * j->scale;
         rotate(j, dq, j->dqkv + row_offset(j, a, r, h, i, 3, 0), i, -1.0f);
     }
-    float tmp[MAX_D];
+    float tmp[MAX_D] = {0};
     for (long l = 0; l < L; l++) {
         for (long d = 0; d < D; d++) tmp[d] = dkt[d * Lp + l];
         rotate(j, tmp, j->dqkv + row_offset(j, a, r, h, l, 3, 1), l, -1.0f);

@@ -88,6 +88,19 @@ def test_large_scores_are_as_exact_as_pytorch_in_float32():
     assert rel_err(grad, expected_grad) <= max(2 * rel_err(grad32, expected_grad), 1e-6)
 
 
+def test_nan_inputs_give_nan_outputs_as_in_pytorch():
+    """A diverging model must not be hidden: NaN in a key reaches every row's output, NaN in a gate its unit."""
+    require_cpu_kernels()
+    rope = RotaryEmbedding(8)
+    qkv = torch.randn(1, 20, 1, 48)
+    qkv[0, 3, 0, 17] = float("nan")  # key 3 of head 0
+    out = cpu_kernels.rope_attention(qkv, *rope.cos_sin(20, "cpu"), 2)
+    assert torch.isnan(out[..., :8]).all() and not torch.isnan(out[..., 8:]).any()
+    h = torch.randn(2, 40)
+    h[1, 25] = float("nan")  # gate of unit 5, row 1
+    assert torch.isnan(cpu_kernels.swiglu(h)).nonzero().tolist() == [[1, 5]]
+
+
 def test_thread_count_does_not_change_results():
     require_cpu_kernels()
     torch.manual_seed(0)
