@@ -5,7 +5,7 @@ For each setting (every fixed M_re given, and `auto` at every threshold given) t
 utterance by utterance; the table reports the mean M_re, the refinement repeats actually run, the wall time,
 the real-time factor and the mean SI-SNRi (best permutation, over the mixture).
 
-    python pyscripts/utils/compare_adaptive_m_re.py --model_path exp/enh_train_tiny_raw \\
+    python pyscripts/utils/compare_adaptive_m_re.py --model_path exp/enh_train_tiny_raw/valid.loss.best.pth \\
         --data_dir dump/raw/tt --fixed 1 2 3 4 5 --auto_max 5 --thresholds 0.01 0.02 0.05
 """
 
