@@ -92,6 +92,15 @@ def main() -> int:
     except Exception:
         missing += 1
         print("toolkit: NOT importable (pip install -e . in the repository, or tools/setup_venv.sh)")
+    try:
+        from espnet2.enh.layers import cpu_kernels
+
+        if cpu_kernels.load_library() is not None:
+            print(f"CPU kernels: built ({cpu_kernels.cache_dir()})")
+        else:
+            print("CPU kernels: not built, PyTorch's operations are used (slower training on CPU; needs gcc or $CC)")
+    except ImportError:
+        pass
     print("Command-line tools (optional):")
     here = Path(__file__).resolve().parent
     for tool, purpose in TOOLS:

@@ -19,7 +19,7 @@ def test_check_install_reports_versions_and_optional_parts():
     assert f"[x] torch          {torch.__version__}" in out
     assert f"[x] numpy          {numpy.__version__}" in out
     assert "Optional:" in out and "pystoi" in out and "pesq" in out and "tensorboard" in out
-    assert "CUDA:" in out and "toolkit: tisdiss" in out
+    assert "CUDA:" in out and "toolkit: tisdiss" in out and "CPU kernels: built" in out
     assert "All required parts are installed." in out
 
 
