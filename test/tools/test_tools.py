@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -19,7 +20,8 @@ def test_check_install_reports_versions_and_optional_parts():
     assert f"[x] torch          {torch.__version__}" in out
     assert f"[x] numpy          {numpy.__version__}" in out
     assert "Optional:" in out and "pystoi" in out and "pesq" in out and "tensorboard" in out
-    assert "CUDA:" in out and "toolkit: tisdiss" in out and "CPU kernels: built" in out
+    assert "CUDA:" in out and "toolkit: tisdiss" in out
+    assert "CPU kernels: built" in out or shutil.which(os.environ.get("CC", "gcc")) is None
     assert "All required parts are installed." in out
 
 
