@@ -260,6 +260,9 @@ def main(argv=None):
     print(f"# model: {name} ({n_params:,} parameters); {args.seconds:g} s at {args.fs} Hz, batch {args.batch}; "
           f"device {args.device}, {torch.get_num_threads()} threads, amp {args.amp or 'off'}, torch {torch.__version__}")  # fmt: skip
 
+    if args.device == "cpu":
+        state = "on" if cpu_kernels.usable(torch.zeros(1)) else "off (PyTorch operations)"
+        print(f"# CPU kernels (attention for heads <= {cpu_kernels.MAX_HEAD_DIM}, RMSGroupNorm, SwiGLU gate): {state}")
     peak = matmul_gflops(args.device)
     rows = benchmark_forward(model, args, m_res)
     peak_after = matmul_gflops(args.device)

@@ -22,7 +22,7 @@ def test_benchmark_prints_one_row_per_m_re(capsys):
         assert seconds > 0 and gflop > 0 and ratio.endswith("%")
         assert cells[3].endswith("MiB")  # peak memory measured in a fresh process
     assert float(rows[1].split("|")[5]) > float(rows[0].split("|")[5])  # M_re 2 does more work than M_re 1
-    assert "training step (tiny config" in out and "matmul" in out
+    assert "training step (tiny config" in out and "matmul" in out and "# CPU kernels" in out
 
 
 def test_flops_of_small_heads_include_attention():
