@@ -18,6 +18,9 @@
  * RoPE rotates pairs (x[2i], x[2i+1]) of q and k: (x0 c - x1 s, x0 s + x1 c).
  */
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -380,15 +383,22 @@ int rms_group_norm_forward(const float *x, const float *gamma, float *y, float *
 int rms_group_norm_backward(const float *x, const float *gamma, const float *rms, const float *dy, float *dx,
                             float *dgamma, long N, long C, long G, float eps, int n_threads) {
     const long d = C / G;
-    int error = 0;
-    memset(dgamma, 0, sizeof(float) * C);
-#pragma omp parallel num_threads(n_threads) reduction(| : error)
+    if (n_threads < 1) n_threads = 1;
+    /* one row of dgamma partial sums per thread, added in thread order: the result does not depend on timing */
+    float *partial = (float *)calloc((size_t)n_threads * C, sizeof(float));
+    if (partial == NULL) return 1;
+    int team = 1;
+#pragma omp parallel num_threads(n_threads)
     {
-        float *acc = (float *)calloc(C, sizeof(float)); /* this thread's share of dgamma */
-        error |= acc == NULL;
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#pragma omp single
+        team = omp_get_num_threads();
+#endif
+        float *acc = partial + (long)t * C;
 #pragma omp for schedule(static)
         for (long n = 0; n < N; n++) {
-            if (acc == NULL) continue;
             for (long g = 0; g < G; g++) {
                 const long o = n * C + g * d;
                 const float r = rms[n * G + g], s = 1.0f / (r + eps);
@@ -401,13 +411,14 @@ int rms_group_norm_backward(const float *x, const float *gamma, const float *rms
                 }
             }
         }
-        if (acc != NULL) {
-#pragma omp critical
-            for (long c = 0; c < C; c++) dgamma[c] += acc[c];
-        }
-        free(acc);
     }
-    return error;
+    for (long c = 0; c < C; c++) {
+        float sum = 0.0f;
+        for (int t = 0; t < team; t++) sum += partial[(long)t * C + c];
+        dgamma[c] = sum;
+    }
+    free(partial);
+    return 0;
 }
 
 /*

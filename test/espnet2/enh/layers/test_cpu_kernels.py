@@ -165,6 +165,21 @@ def test_rms_group_norm_kernel_matches_the_pytorch_function(shape, groups):
         assert_rel_close(kernel, exact, 1e-6)
 
 
+def test_rms_group_norm_gradients_are_reproducible_with_threads():
+    """dgamma sums per-thread partials in thread order: repeated runs agree bit for bit (seeded training repeats)."""
+    require_cpu_kernels()
+    torch.manual_seed(0)
+    x, dy = torch.randn(20000, 16), torch.randn(20000, 16)
+    gamma = torch.rand(16).requires_grad_()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        grads = [torch.autograd.grad(cpu_kernels.rms_group_norm(x, gamma, 4, 1e-5), gamma, dy)[0] for _ in range(5)]
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(g, grads[0]) for g in grads)
+
+
 def test_rms_group_norm_module_uses_the_kernel_for_float32_only():
     require_cpu_kernels()
     norm = RMSGroupNorm(2, 8)
