@@ -622,19 +622,13 @@ def add_dtype_argument(parser):
 
 
 def get_parser() -> argparse.ArgumentParser:
-    from espnet2.utils.config_argparse import ArgumentParser
+    from espnet2.utils.config_argparse import ArgumentParser, add_log_level_argument
 
     parser = ArgumentParser(
         description="Frontend inference: separate the mixtures of a data directory",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument(
-        "--log_level",
-        type=lambda x: x.upper(),
-        default="INFO",
-        choices=("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"),
-        help="The verbose level of logging",
-    )
+    add_log_level_argument(parser)
     parser.add_argument("--output_dir", type=str, required=True)
     parser.add_argument(
         "--ngpu", type=int_or_auto, default=None, help="0: CPU, 1: one GPU; default (auto): a GPU when present"

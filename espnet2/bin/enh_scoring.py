@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from espnet2.fileio.datadir_writer import DatadirWriter
+from espnet2.utils.config_argparse import add_log_level_argument
 
 # Order in which metrics are reported (and in which RESULTS.md lists them).
 METRICS = ("STOI", "SDR", "SAR", "SIR", "SI_SNR", "SDRi", "SI_SNRi", "PESQ")
@@ -396,13 +397,7 @@ def get_parser() -> argparse.ArgumentParser:
         description="Score separated speech: STOI, SDR, SIR, SAR, SI-SNR (+ improvements, PESQ)",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument(
-        "--log_level",
-        type=lambda x: x.upper(),
-        default="INFO",
-        choices=("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"),
-        help="The verbose level of logging",
-    )
+    add_log_level_argument(parser)
     parser.add_argument("--output_dir", type=str, required=True, help="Where to write the scores")
     parser.add_argument(
         "--dtype",

@@ -44,3 +44,17 @@ class ArgumentParser(argparse.ArgumentParser):
             d.pop("config", None)  # a "config:" key inside a config file is ignored
             self.set_defaults(**d)
         return super().parse_known_args(args, namespace)
+
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET")
+
+
+def add_log_level_argument(parser) -> None:
+    """`--log_level` (case-insensitive, default INFO) of the inference and scoring entry points."""
+    parser.add_argument(
+        "--log_level",
+        type=lambda x: x.upper(),
+        default="INFO",
+        choices=LOG_LEVELS,
+        help="The verbose level of logging",
+    )
