@@ -28,6 +28,7 @@ import soundfile
 import torch
 import yaml
 
+from espnet2.bin.enh_benchmark import preset_config
 from espnet2.fileio.read_text import read_2columns_text
 from espnet2.tasks.abs_task import cpu_threads
 from espnet2.tasks.enh import EnhancementTask
@@ -35,24 +36,9 @@ from espnet2.train.distributed_utils import DistributedOption
 from espnet2.train.reporter import Reporter
 from espnet2.train.trainer import amp_settings
 
+# the model of enh_benchmark's training step (the mini recipe's tiny TISDiSS), with training settings
 SMALL_CONFIG = {
-    "encoder": "stft",
-    "encoder_conf": {"n_fft": 128, "hop_length": 64},
-    "decoder": "stft",
-    "decoder_conf": {"n_fft": 128, "hop_length": 64},
-    "separator": "tisdiss",
-    "separator_conf": {
-        "num_spk": 2,
-        "emb_dim": 16,
-        "attention_dim": 16,
-        "n_heads": 2,
-        "ffn_hidden_dim": [32, 32],
-        "reconstructor_repeat_times": 3,
-    },
-    "model_conf": {"normalize_variance": True},
-    "criterions": [
-        {"name": "si_snr", "conf": {"eps": 1.0e-7}, "wrapper": "pit", "wrapper_conf": {"weight": 1.0, "independent_perm": True}}
-    ],
+    **preset_config("tiny"),
     "init": "xavier_uniform",
     "optim": "adamw",
     "optim_conf": {"lr": 1.0e-3},
