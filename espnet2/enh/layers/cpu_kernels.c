@@ -116,18 +116,28 @@ INLINE void rotate(const Job *j, const float *x, float *y, long l, float sign) {
     }
 }
 
-/* Gather item (a, r, h): qs [L, D] = rotated q * scale; kt, vt [D, Lp] = rotated k and v transposed, with
- * zeros past L. */
+/* Row l of item (a, r, h): q rotated and scaled, k rotated, v, each D floats. */
+INLINE void load_row(const Job *j, long a, long r, long h, long l, float *q, float *k, float *v) {
+    rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 0), q, l, 1.0f);
+    for (long d = 0; d < j->D; d++) q[d] *= j->scale;
+    rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 1), k, l, 1.0f);
+    memcpy(v, j->qkv + row_offset(j, a, r, h, l, 3, 2), sizeof(float) * j->D);
+}
+
+/* Gather item (a, r, h) row-major: qs, ks, vs [L, D]. */
+static void load_rows(const Job *j, long a, long r, long h, float *qs, float *ks, float *vs) {
+    for (long l = 0; l < j->L; l++) load_row(j, a, r, h, l, qs + l * j->D, ks + l * j->D, vs + l * j->D);
+}
+
+/* Gather item (a, r, h) for the vector kernels: qs [L, D]; kt, vt [D, Lp] = k and v transposed, with zeros
+ * past L. */
 static void load_item(const Job *j, long a, long r, long h, float *qs, float *kt, float *vt) {
     const long L = j->L, Lp = j->Lp, D = j->D;
-    float tmp[MAX_D] = {0};
+    float k[MAX_D] = {0}, v[MAX_D] = {0};
     for (long l = 0; l < L; l++) {
-        rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 0), qs + l * D, l, 1.0f);
-        for (long d = 0; d < D; d++) qs[l * D + d] *= j->scale;
-        rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 1), tmp, l, 1.0f);
-        const float *v = j->qkv + row_offset(j, a, r, h, l, 3, 2);
+        load_row(j, a, r, h, l, qs + l * D, k, v);
         for (long d = 0; d < D; d++) {
-            kt[d * Lp + l] = tmp[d];
+            kt[d * Lp + l] = k[d];
             vt[d * Lp + l] = v[d];
         }
     }
@@ -232,16 +242,6 @@ INLINE void backward_item(const Job *j, long a, long r, long h, float *buf, cons
 
 /* Items with very few keys (L < VW / 2, e.g. the speaker path where L is the number of speakers): plain
  * scalar loops over row-major [L, D] buffers, no padding to the vector width. buf: 5 L D + L floats. */
-static void load_rows(const Job *j, long a, long r, long h, float *qs, float *ks, float *vs) {
-    const long L = j->L, D = j->D;
-    for (long l = 0; l < L; l++) {
-        rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 0), qs + l * D, l, 1.0f);
-        for (long d = 0; d < D; d++) qs[l * D + d] *= j->scale;
-        rotate(j, j->qkv + row_offset(j, a, r, h, l, 3, 1), ks + l * D, l, 1.0f);
-        memcpy(vs + l * D, j->qkv + row_offset(j, a, r, h, l, 3, 2), sizeof(float) * D);
-    }
-}
-
 static void forward_small(const Job *j, long a, long r, long h, float *buf) {
     const long L = j->L, D = j->D;
     float *qs = buf, *ks = qs + L * D, *vs = ks + L * D, *p = vs + L * D;
