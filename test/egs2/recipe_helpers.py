@@ -2,6 +2,8 @@
 
 import os
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +13,51 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "egs2" / "TEMPLATE" / "enh1"
 
 
-def run(cmd, cwd, env=None, check=True):
-    """Run a shell command; return CompletedProcess with text stdout/stderr."""
-    full_env = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
+# Stands in for python3/python on the PATH of every script the tests start: a script that runs a
+# bare python3 (the system Python, which on a user's machine may lack soxr, matplotlib, torch ...)
+# fails here with this message instead of passing on a machine whose system Python has them.
+PYTHON_SHIM = """#!/bin/sh
+caller=$(tr '\\0' ' ' < /proc/$PPID/cmdline 2> /dev/null)
+echo "system Python used by ${caller:-an unknown script} (${0##*/} $*): run Python through \\${TISDISS_PYTHON} (set by path.sh)" >&2
+exit 97
+"""
+
+
+def shim_dir() -> Path:
+    """A folder holding the python3/python shim (made once per test session)."""
+    d = Path(tempfile.gettempdir()) / f"tisdiss_python_shim_{os.getuid()}"
+    d.mkdir(exist_ok=True)
+    for name in ("python3", "python"):
+        f = d / name
+        if not f.exists() or f.read_text() != PYTHON_SHIM:
+            tmp = d / f".{name}.{os.getpid()}"
+            tmp.write_text(PYTHON_SHIM)
+            tmp.chmod(0o755)
+            os.replace(tmp, f)
+    return d
+
+
+def toolkit_env(**extra) -> dict:
+    """The environment of a script started by a test: the toolkit's Python is this interpreter, given
+    as TISDISS_PYTHON (what path.sh would choose), and python3/python on PATH are the shim."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME")}
+    env.update(
+        PATH=f"{shim_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
+        PYTHONPATH=str(REPO),
+        TISDISS_PYTHON=sys.executable,
+    )
+    env.update(extra)
+    return env
+
+
+def run(cmd, cwd, env=None, check=True, system_python=False):
+    """Run a command; return CompletedProcess with text stdout/stderr.
+
+    The command gets ``toolkit_env()`` (python3 is the shim), except with ``system_python`` (for
+    tools/setup_venv.sh, whose job is to make an environment out of the system Python).
+    """
+    full_env = dict(os.environ, PYTHONPATH=str(REPO)) if system_python else toolkit_env()
+    full_env.update(env or {})
     proc = subprocess.run(cmd, cwd=cwd, shell=isinstance(cmd, str), env=full_env,
                           capture_output=True, text=True)
     if check and proc.returncode != 0:

@@ -32,14 +32,14 @@ def test_setup_venv_prefers_a_local_cpu_wheel(tmp_path):
     env = {"PIP_FIND_LINKS": str(wheels)}
     script = str(TOOLS / "setup_venv.sh")
     out = run([script, "--dry_run", "true", "--venv", str(tmp_path / "v"), "--torch_version", "9.9.9"],
-              REPO, env=env).stdout
+              REPO, env=env, system_python=True).stdout
     assert f"+ python3 -m venv {tmp_path / 'v'}" in out
     assert "pip install torch==9.9.9+cpu\n" in out
     assert f"pip install -e {REPO}[train,eval]" in out
     out = run([script, "--dry_run", "true", "--venv", str(tmp_path / "v"), "--torch_version", "9.9.9",
-               "--cuda", "cu126"], REPO, env=env).stdout
+               "--cuda", "cu126"], REPO, env=env, system_python=True).stdout
     assert "pip install torch==9.9.9 --index-url https://download.pytorch.org/whl/cu126" in out
-    out = run([script, "--dry_run", "true", "--torch_version", "9.9.8"], REPO, env=env).stdout
+    out = run([script, "--dry_run", "true", "--torch_version", "9.9.8"], REPO, env=env, system_python=True).stdout
     assert "--index-url https://download.pytorch.org/whl/cpu" in out  # no local wheel of 9.9.8
     p = run([script, "--cuda", "rocm"], REPO, check=False)
     assert p.returncode == 1 and "--cuda must be cpu or a CUDA tag" in p.stderr

@@ -5,4 +5,5 @@
 #
 # See pyscripts/utils/validate_data_dir.py for the checks.
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-exec "${PYTHON:-python3}" "${dir}/../pyscripts/utils/validate_data_dir.py" "$@"
+[ -n "${TISDISS_PYTHON:-}" ] || . ./path.sh  # run from a recipe directory
+exec "${TISDISS_PYTHON}" "${dir}/../pyscripts/utils/validate_data_dir.py" "$@"

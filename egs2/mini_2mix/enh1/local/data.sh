@@ -18,7 +18,7 @@ num_train=              # Use only the first N training mixtures (default: all).
 num_valid=              # Use only the first N validation mixtures (default: all).
 num_test=               # Use only the first N test mixtures (default: all).
 nj=2                    # Parallel processes.
-python=python3          # Python interpreter.
+python=                 # Python interpreter (default: ${TISDISS_PYTHON}, from path.sh).
 
 help_message="Usage: $0 [options]
 Makes data/{tr,cv,tt} from the mini_2mix corpus (MINI_2MIX= in db.sh)."
@@ -26,6 +26,7 @@ Makes data/{tr,cv,tt} from the mini_2mix corpus (MINI_2MIX= in db.sh)."
 . ./db.sh
 . ./path.sh
 . utils/parse_options.sh
+[ -z "${python}" ] && python=${TISDISS_PYTHON}
 
 for x in tr cv tt; do
     list="${MINI_2MIX}/lists/mix_2_spk_${x}.txt"

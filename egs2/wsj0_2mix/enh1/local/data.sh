@@ -27,7 +27,7 @@ mix_dir=data/local/wsj0_mix    # Mixtures: <mix_dir>/2speakers/wav<sample_rate>/
 sphere_tool=            # sph2pipe, ffmpeg or python (default: the first one installed).
 wsj0_2mix=              # An existing WSJ0-2mix ("2speakers" folder): only write data/ for it.
 nj=8                    # Parallel processes for conversion and mixing.
-python=python3          # Python interpreter.
+python=                 # Python interpreter (default: ${TISDISS_PYTHON}, from path.sh).
 
 help_message="Usage: $0 [options]
 Makes data/{tr,cv,tt}_<min_or_max>_<sample_rate> from WSJ0 (set WSJ0= in db.sh)."
@@ -35,6 +35,7 @@ Makes data/{tr,cv,tt}_<min_or_max>_<sample_rate> from WSJ0 (set WSJ0= in db.sh).
 . ./db.sh
 . ./path.sh
 . utils/parse_options.sh
+[ -z "${python}" ] && python=${TISDISS_PYTHON}
 
 case "${min_or_max}" in
     min|max) ;;
@@ -61,6 +62,15 @@ if [ -n "${wsj0_2mix}" ]; then
     exit 0
 fi
 
+check_wsj0() {
+    if [ -z "${WSJ0}" ] || [ ! -d "${WSJ0}" ]; then
+        log "Error: WSJ0='${WSJ0}' is not a directory: set WSJ0= in db.sh to your copy of LDC93S6A" \
+            "(or give an existing WSJ0-2mix with --local_data_opts \"--wsj0_2mix DIR\"). Without WSJ0," \
+            "egs2/mini_2mix/enh1 runs every stage on a small corpus that ships with the toolkit."
+        exit 1
+    fi
+}
+
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     mkdir -p "${list_dir}"
     if [ -n "${mix_lists}" ]; then
@@ -74,6 +84,7 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
             cp "${mix_lists}/mix_2_spk_${x}.txt" "${list_dir}/"
         done
     elif [ ! -f "${list_dir}/mix_2_spk_tt.txt" ]; then
+        [ "${stop_stage}" -ge 2 ] && check_wsj0  # before a download that would be of no use
         log "Stage 1: downloading the mixing lists: ${mix_lists_url}"
         "${python}" pyscripts/utils/download_mix_lists.py "${mix_lists_url}" "${list_dir}"
     else
@@ -82,10 +93,7 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
 fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
-    if [ -z "${WSJ0}" ] || [ ! -d "${WSJ0}" ]; then
-        log "Error: WSJ0='${WSJ0}' is not a directory: set WSJ0= in db.sh to your copy of LDC93S6A"
-        exit 1
-    fi
+    check_wsj0
     log "Stage 2: WSJ0 (${WSJ0}) -> wav (${wsj0_wav})"
     "${python}" -m espnet2.utils.wsj0_mix convert --wsj0 "${WSJ0}" --wav_root "${wsj0_wav}" \
         --nj "${nj}" ${sphere_tool:+--tool "${sphere_tool}"} "${list_dir}"/mix_2_spk_{tr,cv,tt}.txt

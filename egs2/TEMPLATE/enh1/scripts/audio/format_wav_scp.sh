@@ -14,10 +14,12 @@ fs=16000                    # Output sampling rate in Hz (or 8k, 16k, ...).
 audio_format=wav            # wav or flac.
 out_filename=wav.scp        # Name of the output scp file in <out_dir>.
 write_utt2num_samples=true  # Write <out_dir>/utt2num_samples.
-python=python3              # Python interpreter.
+python=                     # Python interpreter (default: ${TISDISS_PYTHON}, from path.sh).
 help_message="Usage: $0 [options] <in.scp> <out_dir>"
 
 . utils/parse_options.sh
+[ -n "${TISDISS_PYTHON:-}" ] || . ./path.sh
+[ -z "${python}" ] && python=${TISDISS_PYTHON}
 
 if [ $# -ne 2 ]; then echo "${help_message}" >&2; exit 1; fi
 in_scp=$1; out_dir=$2

@@ -4,4 +4,5 @@
 #
 #   scripts/utils/show_enh_score.sh [--metrics "STOI SAR SDR SIR SI_SNR SI_SNRi"] <exp_dir>...
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-exec "${PYTHON:-python3}" "${dir}/../../pyscripts/utils/show_enh_score.py" "$@"
+[ -n "${TISDISS_PYTHON:-}" ] || . ./path.sh  # run from a recipe directory
+exec "${TISDISS_PYTHON}" "${dir}/../../pyscripts/utils/show_enh_score.py" "$@"
