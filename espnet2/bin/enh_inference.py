@@ -47,6 +47,7 @@ from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_non
 INFERENCE_CONFIG_KEYS = ("encoder", "encoder_conf", "separator", "separator_conf", "decoder", "decoder_conf")
 
 DEFAULT_M_RE_MAX = 8
+PROGRESS_SECONDS = 5.0  # at most one "progress:" log line per this many seconds
 DEFAULT_M_RE_THRESHOLD = 0.02
 
 
@@ -534,7 +535,8 @@ def inference(
     ]
     chosen: Dict[str, float] = {}
     audio_seconds = process_seconds = 0.0
-    clipped = 0
+    clipped = done = 0
+    last_progress = time.perf_counter()
     try:
         with DatadirWriter(output_dir) as info_writer:
             for batch_keys in tqdm(list(_batches(keys, batch_size)), disable=not show_progressbar, desc="batches"):
@@ -568,6 +570,11 @@ def inference(
                     if separate.m_re == "auto":
                         chosen[key] = separate.last_m_re[b]
                         info_writer["m_re"][key] = f"{chosen[key]:g}"
+                done += len(batch_keys)
+                if done == len(keys) or time.perf_counter() - last_progress >= PROGRESS_SECONDS:
+                    # one short line per few seconds for the terminal (enh.sh stage 7 adds up the jobs' lines)
+                    logging.info(f"progress: {done}/{len(keys)} utterances")
+                    last_progress = time.perf_counter()
     finally:
         for writer in writers:
             writer.close()

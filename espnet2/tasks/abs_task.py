@@ -534,6 +534,8 @@ class AbsTask:
             cls.print_config(args)
             return
         cls.check_args(args)
+        if not args.collect_stats:
+            check_gpus(args.ngpu)
         resolve_distributed_mode(args)
         if args.multiprocessing_distributed and args.distributed:
             # one process per GPU (or per CPU worker with gloo) on this machine
@@ -698,6 +700,23 @@ def shard_batches(batches: List[Tuple[str, ...]], distributed_option: Distribute
                 "raise --batch_size (it is the global batch size over all processes)"
             )
     return [batch[rank::world_size] for batch in batches]
+
+
+def check_gpus(ngpu: int):
+    """Stop with a message (not a traceback) when --ngpu asks for more CUDA GPUs than this process sees."""
+    if ngpu <= 0:
+        return
+    needed = 1 if "LOCAL_RANK" in os.environ else ngpu  # under torchrun --ngpu counts GPUs per process
+    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if visible < needed:
+        devices = os.environ.get("CUDA_VISIBLE_DEVICES")
+        raise SystemExit(
+            f"error: --ngpu {ngpu} but {visible} CUDA GPU(s) are visible here"
+            + (f" (CUDA_VISIBLE_DEVICES={devices})" if devices is not None else "")
+            + f" and torch {torch.__version__} is {'a CPU' if torch.version.cuda is None else 'a CUDA'} build. "
+            "To train on the CPU, pass --ngpu 0 (slow for the flagship model: egs2/mini_2mix's conf/train_tiny.yaml "
+            "is sized for a CPU); for a GPU install a CUDA build of torch (tools/setup_venv.sh --cuda cu126)."
+        )
 
 
 def cpu_threads(num_threads: Optional[int], ngpu: int, num_workers: int, local_processes: int) -> int:

@@ -82,7 +82,7 @@ class SubReporter:
                 continue
             self.stats[key2].append((self.count, v, w))
 
-    def _average(self, key2: str, start: int = 0, end: int = None) -> float:
+    def average(self, key2: str, start: int = 0, end: int = None) -> float:
         """Weighted average of the finite values registered in steps [start, end)."""
         if end is None:
             end = self.count + 1
@@ -107,7 +107,7 @@ class SubReporter:
         message = f"{self.epoch}epoch:{self.key}:{start + 1}-{end}batch: "
         parts = []
         for key2 in self.stats:
-            v = self._average(key2, start, end)
+            v = self.average(key2, start, end)
             if not math.isnan(v):
                 parts.append(f"{key2}={v:.3g}")
         return message + ", ".join(parts)
@@ -118,7 +118,7 @@ class SubReporter:
         if start < 0:
             start = self.count + start
         for key2 in self.stats:
-            v = self._average(key2, start, None)
+            v = self.average(key2, start, None)
             if not math.isnan(v):
                 summary_writer.add_scalar(f"{self.key}_iter/{key2}", v, self.total_count)
 
@@ -182,7 +182,7 @@ class Reporter:
     def finish_epoch(self, sub_reporter: SubReporter) -> None:
         if self.epoch != sub_reporter.epoch:
             raise RuntimeError(f"Don't change epoch during observation: {self.epoch} != {sub_reporter.epoch}")
-        stats = {key2: sub_reporter._average(key2) for key2 in sub_reporter.stats}
+        stats = {key2: sub_reporter.average(key2) for key2 in sub_reporter.stats}
         stats["time"] = time.perf_counter() - sub_reporter.start_time
         stats["total_count"] = sub_reporter.total_count
         if torch.cuda.is_available() and torch.cuda.is_initialized():

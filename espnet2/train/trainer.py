@@ -267,6 +267,11 @@ class Trainer:
 
             if is_main:
                 logging.info(reporter.log_message())
+                logging.info(
+                    f"progress: epoch {iepoch}/{options.max_epoch} done: train loss "
+                    f"{reporter.get_value('train', 'loss'):.3g}, valid loss {reporter.get_value('valid', 'loss'):.3g}, "
+                    f"{datetime.timedelta(seconds=int(time.perf_counter() - start_time))} so far"
+                )
                 if options.use_matplotlib:
                     reporter.matplotlib_plot(output_dir / "images")
                 if summary_writer is not None:
@@ -471,6 +476,13 @@ class Trainer:
                 speed = (iiter - last_log[1]) / max(now - last_log[0], 1e-9)
                 last_log = (now, iiter)
                 msg = reporter.log_message(-log_interval) + f", {speed:.2f} steps/s"
+                # one short line for the terminal (enh.sh stage 6 shows the "progress:" lines of train.log)
+                progress = (
+                    f"progress: epoch {reporter.get_epoch()}/{options.max_epoch}, "
+                    f"update {iiter}{f'/{n_iter}' if n_iter else ''}: "
+                    f"loss {reporter.average('loss', reporter.count - log_interval):.3g}, "
+                    f"{speed:.2f} updates/s"
+                )
                 if n_iter:
                     left = (n_iter - iiter) / speed
                     total_left = left + (options.max_epoch - reporter.get_epoch()) * n_iter / speed
@@ -478,7 +490,9 @@ class Trainer:
                         f", epoch time left {datetime.timedelta(seconds=int(left))}"
                         f", training time left ~{datetime.timedelta(seconds=int(total_left))}"
                     )
+                    progress += f", training time left ~{datetime.timedelta(seconds=int(total_left))}"
                 logging.info(msg)
+                logging.info(progress)
                 if summary_writer is not None:
                     reporter.tensorboard_add_scalar(summary_writer, -log_interval)
         else:

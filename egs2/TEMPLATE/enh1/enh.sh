@@ -20,6 +20,30 @@ min() {
     done
     echo "${a}"
 }
+# While a long job runs in the foreground, a background loop shows its progress on the terminal:
+# every 2 s the line that <function> prints (from the job's logs), when it changed.
+progress_pid=
+start_progress() {  # start_progress <function>
+    local fn=$1
+    (
+        last=
+        while kill -0 $$ 2> /dev/null; do
+            sleep 2
+            line=$(${fn} 2> /dev/null) || true
+            if [ -n "${line}" ] && [ "${line}" != "${last}" ]; then log "${line}"; last=${line}; fi
+        done
+    ) &
+    progress_pid=$!
+}
+stop_progress() {  # stop_progress [<function>]: end the loop, then show the last line once more
+    if [ -n "${progress_pid}" ]; then
+        kill "${progress_pid}" 2> /dev/null || true
+        wait "${progress_pid}" 2> /dev/null || true
+        progress_pid=
+    fi
+    if [ $# -gt 0 ]; then log "$($1 2> /dev/null)"; fi
+}
+trap stop_progress EXIT
 SECONDS=0
 
 # General configuration
@@ -33,7 +57,7 @@ ngpu=1                   # The number of gpus ("0" uses cpu, otherwise use gpu).
 nj=32                    # The number of parallel jobs.
 dumpdir=dump             # Directory to dump features.
 expdir=exp               # Directory to save experiments.
-python=python3           # Specify python to execute espnet commands.
+python=                  # Python running the toolkit (default: ${TISDISS_PYTHON}, chosen by path.sh).
 
 # Data preparation related
 local_data_opts=         # The options given to local/data.sh.
@@ -109,6 +133,7 @@ if [ $# -ne 0 ]; then
 fi
 . ./path.sh
 . ./cmd.sh
+[ -z "${python}" ] && python=${TISDISS_PYTHON}
 
 # Check required arguments
 if ! ${skip_train} || ! ${skip_data_prep}; then
@@ -329,13 +354,22 @@ if ! ${skip_train}; then
         chmod +x "${enh_exp}/run.sh"
 
         log "Enhancement training started... log: '${enh_exp}/train.log'"
+        _train_status() { grep -h 'progress: ' "${enh_exp}/train.log" | tail -n 1 | sed 's/.*progress: /training: /'; }
+        start_progress _train_status
         # shellcheck disable=SC2086
         ${cuda_cmd} --gpu "${ngpu}" "${enh_exp}"/train.log \
             "${python}" -m espnet2.bin.enh_train \
                 --ngpu "${ngpu}" \
                 --resume true \
                 --output_dir "${enh_exp}" \
-                ${_opts} ${enh_args}
+                ${_opts} ${enh_args} || {
+            stop_progress
+            log "Error: training failed; the end of ${enh_exp}/train.log:"
+            grep -v '^#' "${enh_exp}/train.log" | tail -n 12 >&2
+            exit 1
+        }
+        stop_progress
+        log "Training finished: $(grep -h 'progress: epoch .* done' "${enh_exp}/train.log" | tail -n 1 | sed 's/.*progress: //')"
     fi
 else
     log "Skip the training stages"
@@ -350,6 +384,16 @@ if ! ${skip_eval}; then
         else
             _cmd=${decode_cmd}
             _ngpu=0
+        fi
+        if [ ! -e "${enh_exp}/${inference_model}" ] && [ -f "${enh_exp}/config.yaml" ]; then
+            # E.g. a published experiment folder, which holds only valid.loss.ave_5best.pth: use the model
+            # file that separate.py would pick in the folder (valid.*ave*.pth, else valid.*.best.pth).
+            _found=$("${python}" -c 'import sys; from espnet2.bin.enh_inference import find_model_files
+print(find_model_files(sys.argv[1])[1].name)' "${enh_exp}" 2> /dev/null) || true
+            if [ -n "${_found}" ]; then
+                log "No ${enh_exp}/${inference_model}: using ${_found}"
+                inference_model=${_found}
+            fi
         fi
         for _f in "${enh_exp}/config.yaml" "${enh_exp}/${inference_model}"; do
             if [ ! -e "${_f}" ]; then
@@ -371,6 +415,17 @@ if ! ${skip_eval}; then
             utils/split_scp.sh "${key_file}" ${split_scps}
 
             log "Enhancement started... log: '${_logdir}/enh_inference.*.log'"
+            _num_utts=$(wc -l < "${key_file}")
+            _inference_status() {
+                local f n done=0
+                for f in "${_logdir}"/enh_inference.*.log; do
+                    n=$(sed -n 's|.*progress: \([0-9]*\)/.*|\1|p' "${f}" | tail -n 1)
+                    done=$(( done + ${n:-0} ))
+                done
+                echo "${dset}: ${done}/${_num_utts} utterances separated"
+            }
+            rm -f "${_logdir}"/enh_inference.*.log
+            start_progress _inference_status
             # shellcheck disable=SC2086
             ${_cmd} --gpu "${_ngpu}" JOB=1:"${_nj}" "${_logdir}"/enh_inference.JOB.log \
                 "${python}" -m espnet2.bin.enh_inference \
@@ -385,6 +440,7 @@ if ! ${skip_eval}; then
                     --normalize_output_wav "${normalize_output_wav}" \
                     --output_dir "${_logdir}"/output.JOB \
                     ${inference_args}
+            stop_progress _inference_status
 
             # Concatenate the outputs of the jobs.
             for spk in $(seq "${inf_num}"); do
@@ -449,8 +505,16 @@ if ! ${skip_eval}; then
                 [ -f "${_f}" ] && log "${dset} ${protocol}: $(cat "${_f}")"
             done
         done
-        scripts/utils/show_enh_score.sh --metrics "${scoring_protocol}" "${enh_exp}" > "${enh_exp}/RESULTS.md"
-        cat "${enh_exp}/RESULTS.md"
+        # RESULTS.md is rewritten only if stage 8 wrote it: a RESULTS.md that came with the model (a
+        # published experiment folder) is kept, and the scores go to RESULTS.local.md beside it.
+        _results="${enh_exp}/RESULTS.md"
+        if [ -f "${_results}" ] && ! head -n 1 "${_results}" | grep -q "stage 8 of enh.sh rewrites this file"; then
+            _results="${enh_exp}/RESULTS.local.md"
+            log "Kept ${enh_exp}/RESULTS.md (not written by stage 8); the scores go to ${_results}"
+        fi
+        scripts/utils/show_enh_score.sh --metrics "${scoring_protocol}" "${enh_exp}" > "${_results}.tmp"
+        mv "${_results}.tmp" "${_results}"
+        cat "${_results}"
     fi
 else
     log "Skip the evaluation stages"
