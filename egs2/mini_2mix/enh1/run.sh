@@ -5,7 +5,7 @@
 # test set with 1 .. 4 refinement repeats. About 10 minutes on 2 CPU cores.
 #   ./run.sh                                # everything; results in exp/enh_train_tiny_raw/RESULTS.md
 #   ./run.sh --stage 6 --enh_args "--max_epoch 2"   # any enh.sh option (./run.sh --help)
-#   ./run.sh --m_re_list "1 3 8"            # another sweep; --skip_sweep true for none
+#   ./run.sh --m_re_list "1 3 8"            # another sweep (./infer_run.sh); --skip_sweep true for none
 set -e
 set -u
 set -o pipefail
@@ -30,6 +30,7 @@ while [ $# -gt 0 ]; do
         *) args+=("$1"); shift ;;
     esac
 done
+. ./path.sh
 
 enh_opts=(
     --train_set tr
@@ -60,15 +61,8 @@ if [ "${stage}" -le 6 ]; then
 fi
 
 enh_exp=$(./enh.sh "${enh_opts[@]}" "${args[@]}" --print_enh_exp true | tail -n 1)
-pairs=()
-for n in ${m_re_list}; do
-    ./enh.sh "${enh_opts[@]}" "${args[@]}" --stage 7 --stop_stage 8 --skip_data_prep true \
-        --skip_train true --skip_packing true --m_re "${n}" --inference_tag "enhanced_re${n}"
-    pairs+=("${n}=${enh_exp}/enhanced_re${n}_tt")
-done
+./infer_run.sh --m_re_list "${m_re_list}" --enh_exp "${enh_exp}" "${args[@]}"
 [ -z "${results}" ] && results=${enh_exp}/RESULTS.md
-python3 pyscripts/utils/m_re_sweep.py --out "${enh_exp}/m_re_sweep_tt" \
-    --title "mini_2mix tt: M_re sweep (trained with M_re 3)" "${pairs[@]}"
 # enh.sh's RESULTS.md (one row per inference) followed by the sweep table.
 {
     cat "${enh_exp}/RESULTS.md"

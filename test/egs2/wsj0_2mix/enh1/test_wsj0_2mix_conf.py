@@ -74,8 +74,10 @@ echo "RTF 0.0${n}00 (processing 1 s, audio 10 s, 1 jobs)" > "${d}/rtf.txt"
 
 
 def test_infer_run_sweeps_m_re_into_one_table(tmp_path):
-    for name in ("infer_run.sh", "conf", "pyscripts"):
+    for name in ("infer_run.sh", "conf", "pyscripts", "scripts", "path.sh"):
         (tmp_path / name).symlink_to(RECIPE / name)
+    (tmp_path / "exp" / "m").mkdir(parents=True)
+    (tmp_path / "exp" / "m" / "config.yaml").write_text("separator: tisdiss\n")
     (tmp_path / "fake_run.sh").write_text(FAKE_RUN)
     (tmp_path / "fake_run.sh").chmod(0o755)
     run(["./infer_run.sh", "--run", "./fake_run.sh", "--enh_exp", "exp/m", "--m_re_list", "3 8",
