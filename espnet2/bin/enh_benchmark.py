@@ -33,7 +33,8 @@ FLAGSHIP_SEPARATOR = dict(
     ffn_type=["swiglu_conv1d", "swiglu_conv1d"], ffn_hidden_dim=[384, 384], conv1d_kernel=4, conv1d_shift=1,
     dropout=0.0, eps=1.0e-5, encoder_n_layers=1, encoder_repeat_times=2, reconstructor_n_layers=1,
     reconstructor_repeat_times=6, repeat_residual_module=True, reconstructor_repeat_residual_module=False,
-    reconstructor_multi_decoder=True, spliter_loss=True,
+    encoder_decoder=False, encoder_multi_decoder=False, encoder_n_layers_multi_decoder=False,
+    reconstructor_multi_decoder=True, reconstructor_n_layers_multi_decoder=True, spliter_loss=True,
 )  # fmt: skip
 PRESETS = {
     "flagship": dict(separator="tisdiss", separator_conf=FLAGSHIP_SEPARATOR),

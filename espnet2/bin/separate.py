@@ -3,6 +3,8 @@
 
     tisdiss-separate --model_path exp/enh_train_xxx/valid.loss.ave_5best.pth mixture.wav
     tisdiss-separate --model_path packed_model.zip --recursive --m_re 8 recordings/ -o separated/
+    # the official TISDiSS README's command works as written:
+    python separate.py --model_path exp/xxx/valid.loss.ave_5best.pth --audio_path DIR --audio_output_dir OUT
 
 For each input ``<stem>.<ext>`` it writes ``<stem>_spk1.wav`` .. ``<stem>_spkJ.wav`` under
 ``--output_dir``, mirroring the folder tree of a folder input, at the input's sample rate.
@@ -15,10 +17,13 @@ For each input ``<stem>.<ext>`` it writes ``<stem>_spk1.wav`` .. ``<stem>_spkJ.w
 - Long recordings are separated in segments of ``--segment_size`` seconds (0: at once), read and
   written block by block, so memory does not grow with the length of the recording.
 - Unreadable or non-audio files are reported and skipped; the exit status is 1 if any file failed.
+- Output level: each output is scaled to a peak of 0.9, as the official separate.py does (SI-SNR
+  training leaves the scale of the estimates free); ``--no_normalize_output_wav`` keeps the raw scale.
 - Inputs are never written over; existing outputs only with ``--overwrite``.
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -37,6 +42,7 @@ from espnet2.utils.audio import (
 )
 
 BLOCK_SECONDS = 1.0  # input read per block (at the input's sample rate)
+OUTPUT_PEAK = 0.9  # --normalize_output_wav: the peak of every output (ESPnet's and the official separate.py's)
 
 
 class Job:
@@ -139,10 +145,17 @@ def _pieces(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
 
 
 def separate_file(
-    separate, job: Job, channel: Optional[int], subtype: str, progress: Optional[Callable[[int], None]] = None
+    separate,
+    job: Job,
+    channel: Optional[int],
+    subtype: str,
+    normalize: bool = True,
+    progress: Optional[Callable[[int], None]] = None,
 ) -> Dict[str, object]:
     """Separate one file into its outputs, block by block; returns facts for the report.
 
+    With ``normalize`` each output is scaled to a peak of ``OUTPUT_PEAK`` (the peak is known only at the
+    end, so the raw estimates go to float temporary files first and are rescaled in a second pass).
     ``progress`` is called with the number of frames written each time a block is written.
 
     Outputs are written to temporary names and renamed when complete, so a failure leaves no
@@ -173,42 +186,61 @@ def separate_file(
 
     for out in job.outputs:
         out.parent.mkdir(parents=True, exist_ok=True)
-    partials = [out.with_name(f".{out.name}.partial") for out in job.outputs]
-    writers = []
+    raw = [out.with_name(f".{out.name}.raw.partial") for out in job.outputs]
+    final = [out.with_name(f".{out.name}.partial") for out in job.outputs] if normalize else raw
+    peaks = np.zeros(num_spk)
     written = clipped = 0
     try:
-        for p in partials:
-            writers.append(sf.SoundFile(str(p), "w", samplerate=fs_in, channels=1, format="WAV", subtype=subtype))
-        for block in back:
-            block = block[: max(0, frames - written)]
-            if block.shape[0] == 0:
-                continue
-            if subtype.startswith("PCM"):
-                clipped += int(np.count_nonzero(np.abs(block) > 1.0))
-            for j, w in enumerate(writers):
-                w.write(block[:, j])
-            written += block.shape[0]
-            if progress is not None:
-                progress(block.shape[0])
-        if written < frames:  # the resampler may come back a sample short
-            for w in writers:
-                w.write(np.zeros(frames - written, dtype=np.float32))
-        for w in writers:
-            w.close()
-        for p, out in zip(partials, job.outputs):
+        with contextlib.ExitStack() as stack:
+            writers = [
+                stack.enter_context(
+                    sf.SoundFile(str(p), "w", samplerate=fs_in, channels=1, format="WAV",
+                                 subtype="FLOAT" if normalize else subtype)
+                )
+                for p in raw
+            ]  # fmt: skip
+            for block in back:
+                block = block[: max(0, frames - written)]
+                if block.shape[0] == 0:
+                    continue
+                peaks = np.maximum(peaks, np.abs(block).max(axis=0))
+                if not normalize and subtype.startswith("PCM"):
+                    clipped += int(np.count_nonzero(np.abs(block) > 1.0))
+                for j, w in enumerate(writers):
+                    w.write(block[:, j])
+                written += block.shape[0]
+                if progress is not None:
+                    progress(block.shape[0])
+            if written < frames:  # the resampler may come back a sample short
+                for w in writers:
+                    w.write(np.zeros(frames - written, dtype=np.float32))
+        if normalize:
+            for j in range(num_spk):
+                gain = OUTPUT_PEAK / peaks[j] if peaks[j] > 0 else 1.0
+                _rescale(raw[j], final[j], gain, subtype, blocksize)
+        for p, out in zip(final, job.outputs):
             os.replace(p, out)
     finally:
-        for w in writers:
-            if not w.closed:
-                w.close()
-        for p in partials:
+        for p in raw + final:
             if p.exists():
                 p.unlink()
     if frames == 0:
         notes.append("empty input, empty outputs")
     if clipped:
-        notes.append(f"{clipped} samples clipped to [-1, 1] (--subtype FLOAT keeps them)")
+        notes.append(
+            f"{clipped} samples clipped to [-1, 1] (drop --no_normalize_output_wav to rescale the outputs, "
+            "or --subtype FLOAT keeps them)"
+        )
     return {"seconds": frames / fs_in if fs_in else 0.0, "m_re": separate.last_m_re, "notes": notes}
+
+
+def _rescale(source: Path, target: Path, gain: float, subtype: str, blocksize: int):
+    """Copy a mono wav, multiplied by ``gain``, into ``target`` with the sample format ``subtype``."""
+    with sf.SoundFile(str(source)) as src, sf.SoundFile(
+        str(target), "w", samplerate=src.samplerate, channels=1, format="WAV", subtype=subtype
+    ) as dst:
+        for block in src.blocks(blocksize, dtype="float32"):
+            dst.write(block * np.float32(gain))
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -219,12 +251,20 @@ def get_parser() -> argparse.ArgumentParser:
         description="Separate the speakers of audio files with a trained TISDiSS / TF-Locoformer model.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", help="Audio files and/or folders of audio files")
+    parser.add_argument("inputs", nargs="*", help="Audio files and/or folders of audio files")
+    parser.add_argument(
+        "--audio_path", action="append", default=[], metavar="FILE_OR_DIR",
+        help="An audio file or folder, as the official TISDiSS separate.py takes it (same as a positional input; "
+        "may be repeated)",
+    )  # fmt: skip
     parser.add_argument(
         "--model_path", required=True,
         help="A .pth with config.yaml beside it, an experiment folder, or a packed model .zip",
     )  # fmt: skip
-    parser.add_argument("-o", "--output_dir", default="separated", help="Where to write <stem>_spk{j}.wav")
+    parser.add_argument(
+        "-o", "--output_dir", "--audio_output_dir", dest="output_dir", default="separated",
+        help="Where to write <stem>_spk{j}.wav (--audio_output_dir: the official separate.py's name)",
+    )  # fmt: skip
     parser.add_argument("-r", "--recursive", action="store_true", help="Also search sub-folders of folder inputs")
     add_m_re_arguments(parser, "an integer, or 'auto' (default: the model's)")
     parser.add_argument("--device", default="auto", help="auto (a GPU when present), cpu, cuda, cuda:1 ...")
@@ -242,6 +282,16 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model_fs", type=int, default=None, help="The model's sample rate (default: from its config, else 8000)"
     )
+    parser.add_argument(
+        "--normalize_output_wav", action="store_true", default=True,
+        help=f"Scale each output to a peak of {OUTPUT_PEAK} (the default, as the official separate.py and enh.sh "
+        "stage 7 do: SI-SNR training leaves the output level free, so the raw estimates may be far louder than "
+        "the input)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no_normalize_output_wav", dest="normalize_output_wav", action="store_false",
+        help="Write the estimates at the model's raw scale",
+    )  # fmt: skip
     parser.add_argument("--subtype", default="PCM_16", choices=["PCM_16", "PCM_24", "FLOAT"], help="WAV sample format")
     parser.add_argument("--overwrite", action="store_true", help="Replace existing outputs (inputs are never replaced)")
     parser.add_argument("--quiet", action="store_true", help="Only report problems")
@@ -252,6 +302,9 @@ def main(cmd: Optional[List[str]] = None) -> int:
     """Run the command line; returns the exit status (0: all files separated or skipped)."""
     parser = get_parser()
     args = parser.parse_args(cmd)
+    args.inputs += args.audio_path
+    if not args.inputs:
+        parser.error("no input: give audio files or folders (positional, or --audio_path FILE_OR_DIR)")
     if args.channel is not None and args.channel < 0:
         parser.error(f"--channel {args.channel}: channels are counted from 0")
 
@@ -311,7 +364,9 @@ def main(cmd: Optional[List[str]] = None) -> int:
                 total = None
             bar = tqdm(total=total, unit="frame", unit_scale=True, leave=False, desc=job.source.name)
         try:
-            info = separate_file(separate, job, args.channel, args.subtype, None if bar is None else bar.update)
+            info = separate_file(
+                separate, job, args.channel, args.subtype, args.normalize_output_wav, None if bar is None else bar.update
+            )
         except (AudioError, FloatingPointError, ValueError, sf.LibsndfileError, RuntimeError) as e:
             msg = str(e) if str(job.source) in str(e) else f"{job.source}: {e}"
             failed.append(msg)

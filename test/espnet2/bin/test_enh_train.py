@@ -91,7 +91,11 @@ separator_conf:
     reconstructor_repeat_times: 6
     repeat_residual_module: true
     reconstructor_repeat_residual_module: false
+    encoder_decoder: false
+    encoder_multi_decoder: false
+    encoder_n_layers_multi_decoder: false
     reconstructor_multi_decoder: true
+    reconstructor_n_layers_multi_decoder: true
     spliter_loss: true
 criterions:
 -   name: si_snr

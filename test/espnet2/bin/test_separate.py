@@ -40,8 +40,9 @@ def test_outputs_equal_separate_speech(tiny_model, tmp_path, capsys):
     x = noise(2400)
     sf.write(tmp_path / "mix.wav", x, FS, subtype="FLOAT")
     rc, out, err = run(
-        capsys, "--model_path", model_file, tmp_path / "mix.wav", "-o", tmp_path / "out", "--device", "cpu"
-    )
+        capsys, "--model_path", model_file, tmp_path / "mix.wav", "-o", tmp_path / "out", "--device", "cpu",
+        "--no_normalize_output_wav",
+    )  # fmt: skip
     assert rc == 0, err
     expected = SeparateSpeech(config, model_file)(x)
     for j in (1, 2):
@@ -50,6 +51,50 @@ def test_outputs_equal_separate_speech(tiny_model, tmp_path, capsys):
         np.testing.assert_allclose(wav, expected[j - 1][0], atol=PCM16)
     assert "Separated 1 file(s), 0 skipped, 0 failed" in out
     assert not list((tmp_path / "out").glob(".*partial"))
+
+
+def test_outputs_normalized_to_peak_by_default(tiny_model, tmp_path, capsys):
+    # SI-SNR training leaves the scale free: by default each output is scaled to a peak of 0.9 (the
+    # official separate.py's rule), the raw estimates times one gain per output.
+    config, model_file = tiny_model
+    x = noise(3000, seed=11)
+    sf.write(tmp_path / "mix.wav", x, FS, subtype="FLOAT")
+    rc, out, err = run(capsys, "--model_path", model_file, tmp_path / "mix.wav", "-o", tmp_path / "out")
+    assert rc == 0, err
+    raw = SeparateSpeech(config, model_file)(x)
+    for j in (1, 2):
+        wav, _ = read(tmp_path / "out" / f"mix_spk{j}.wav")
+        assert abs(np.abs(wav).max() - 0.9) <= PCM16
+        np.testing.assert_allclose(wav, raw[j - 1][0] * (0.9 / np.abs(raw[j - 1][0]).max()), atol=PCM16)
+    assert not list((tmp_path / "out").glob(".*partial"))
+    assert "peak of 0.9" in " ".join(get_parser_help().split())
+
+
+def get_parser_help():
+    from espnet2.bin.separate import get_parser
+
+    return get_parser().format_help()
+
+
+def test_official_readme_flags(tiny_model, tmp_path, capsys):
+    # The official TISDiSS README: separate.py --model_path M --audio_path FILE_OR_DIR --audio_output_dir OUT
+    config, model_file = tiny_model
+    (tmp_path / "in").mkdir()
+    x = noise(2000, seed=12)
+    sf.write(tmp_path / "in" / "a.wav", x, FS)
+    for audio_path, out_name in ((tmp_path / "in", "o_dir"), (tmp_path / "in" / "a.wav", "o_file")):
+        rc, out, err = run(
+            capsys, "--model_path", model_file, "--audio_path", audio_path, "--audio_output_dir", tmp_path / out_name
+        )
+        assert rc == 0, err
+        assert sorted(p.name for p in (tmp_path / out_name).iterdir()) == ["a_spk1.wav", "a_spk2.wav"]
+    # the same outputs as the positional input and -o
+    rc, out, err = run(capsys, "--model_path", model_file, tmp_path / "in" / "a.wav", "-o", tmp_path / "o_pos")
+    for j in (1, 2):
+        assert (tmp_path / "o_pos" / f"a_spk{j}.wav").read_bytes() == (tmp_path / "o_file" / f"a_spk{j}.wav").read_bytes()
+    with pytest.raises(SystemExit):
+        main(["--model_path", str(model_file)])
+    assert "no input" in capsys.readouterr().err
 
 
 def test_bad_inputs(tiny_model, tmp_path, capsys):
@@ -62,7 +107,9 @@ def test_bad_inputs(tiny_model, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("hello")
     out_dir = tmp_path / "out"
     files = ["stereo44.flac", "silence.wav", "tiny.wav", "broken.wav", "notes.txt", "missing.wav"]
-    rc, out, err = run(capsys, "--model_path", model_file, *[tmp_path / f for f in files], "-o", out_dir)
+    rc, out, err = run(
+        capsys, "--model_path", model_file, *[tmp_path / f for f in files], "-o", out_dir, "--no_normalize_output_wav"
+    )
     assert rc == 1
     for name in ("broken.wav", "notes.txt", "missing.wav"):
         assert re.search(rf"FAILED .*{name}", err), err
@@ -91,7 +138,10 @@ def test_channel_option(tiny_model, tmp_path, capsys):
     config, model_file = tiny_model
     stereo = noise(2000, seed=3, channels=2)
     sf.write(tmp_path / "st.wav", stereo, FS, subtype="FLOAT")
-    rc, out, err = run(capsys, "--model_path", model_file, tmp_path / "st.wav", "-o", tmp_path / "o", "--channel", "1")
+    rc, out, err = run(
+        capsys, "--model_path", model_file, tmp_path / "st.wav", "-o", tmp_path / "o", "--channel", "1",
+        "--no_normalize_output_wav",
+    )  # fmt: skip
     assert rc == 0 and "averaged" not in out
     expected = SeparateSpeech(config, model_file)(stereo[:, 1])
     np.testing.assert_allclose(read(tmp_path / "o" / "st_spk2.wav")[0], expected[1][0], atol=PCM16)
@@ -152,8 +202,9 @@ def test_packed_model_and_m_re(tiny_model, tmp_path, capsys):
     x = noise(1500, seed=8)
     sf.write(tmp_path / "m.wav", x, FS, subtype="FLOAT")
     rc, out, err = run(
-        capsys, "--model_path", packed, tmp_path / "m.wav", "-o", tmp_path / "o", "--m_re", "1", "--subtype", "FLOAT"
-    )
+        capsys, "--model_path", packed, tmp_path / "m.wav", "-o", tmp_path / "o", "--m_re", "1", "--subtype", "FLOAT",
+        "--no_normalize_output_wav",
+    )  # fmt: skip
     assert rc == 0, err
     assert "M_re 1" in out
     expected = SeparateSpeech(config, model_file, m_re=1)(x)
