@@ -16,8 +16,10 @@ requirements = {
         "tqdm",
     ],
     "train": ["tensorboard", "matplotlib"],
-    "eval": ["pystoi", "fast_bss_eval"],
-    "dev": ["pytest", "mir_eval", "pystoi", "fast_bss_eval", "tensorboard", "matplotlib"],
+    # fast_bss_eval imports packaging without declaring it (0.1.4)
+    "eval": ["pystoi", "fast_bss_eval", "packaging"],
+    "pesq": ["pesq"],  # PESQ in scoring (--use_pesq; compiles a C extension)
+    "dev": ["pytest", "mir_eval", "pystoi", "fast_bss_eval", "packaging", "tensorboard", "matplotlib"],
 }
 
 setup(

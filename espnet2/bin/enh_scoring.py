@@ -33,6 +33,7 @@ import itertools
 import logging
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -41,6 +42,7 @@ import torch
 
 from espnet2.fileio.datadir_writer import DatadirWriter
 from espnet2.utils.config_argparse import add_log_level_argument
+from espnet2.utils.optional_import import optional_import
 
 # Order in which metrics are reported (and in which RESULTS.md lists them).
 METRICS = ("STOI", "SDR", "SAR", "SIR", "SI_SNR", "SDRi", "SI_SNRi", "PESQ")
@@ -101,44 +103,33 @@ def bss_eval_sources(ref: np.ndarray, est: np.ndarray) -> Tuple[np.ndarray, np.n
     """
     ref = np.asarray(ref, dtype=np.float64)
     est = np.asarray(est, dtype=np.float64)
-    try:
-        import fast_bss_eval
-    except ImportError:
-        fast_bss_eval = None
+    fast_bss_eval = optional_import("fast_bss_eval")
     if fast_bss_eval is not None:
         # The torch backend: fast_bss_eval 0.1.4's numpy backend breaks with numpy >= 2.
         sdr, sir, sar = fast_bss_eval.bss_eval_sources(
             torch.from_numpy(ref), torch.from_numpy(est), compute_permutation=False
         )
         return sdr.numpy(), sir.numpy(), sar.numpy()
-    try:
-        import warnings
-
-        from mir_eval.separation import bss_eval_sources as mir_bss_eval_sources
-    except ImportError:
-        raise ImportError("SDR/SIR/SAR need fast_bss_eval (or mir_eval): pip install fast_bss_eval") from None
+    mir_eval_separation = optional_import("mir_eval.separation")
+    if mir_eval_separation is None:
+        raise ImportError("SDR/SIR/SAR need fast_bss_eval (or mir_eval): pip install fast_bss_eval packaging")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        sdr, sir, sar, _ = mir_bss_eval_sources(ref, est, compute_permutation=False)
+        sdr, sir, sar, _ = mir_eval_separation.bss_eval_sources(ref, est, compute_permutation=False)
     return sdr, sir, sar
 
 
 def stoi(ref: np.ndarray, est: np.ndarray, fs: int) -> float:
     """STOI (pystoi) of one estimate [N] against its reference [N], in percent."""
-    try:
-        from pystoi import stoi as pystoi_stoi
-    except ImportError:
-        raise ImportError("STOI needs pystoi: pip install pystoi") from None
-    return 100.0 * float(pystoi_stoi(ref, est, fs, extended=False))
+    pystoi = optional_import("pystoi")
+    if pystoi is None:
+        raise ImportError("STOI needs pystoi: pip install pystoi")
+    return 100.0 * float(pystoi.stoi(ref, est, fs, extended=False))
 
 
 def pesq_available() -> bool:
     """Whether the optional ``pesq`` package can be imported."""
-    try:
-        import pesq  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return optional_import("pesq") is not None
 
 
 def pesq_score(ref: np.ndarray, est: np.ndarray, fs: int) -> float:
