@@ -63,7 +63,18 @@ run_job() {
     } > "${job_log}" 2>&1
 }
 
+# Job control: every job runs in a process group of its own, so that Ctrl-C (or a kill) of this
+# script stops each job whole (the command and its children). Without it a background job of a
+# script ignores Ctrl-C, and a training would go on running after the recipe stopped.
+set -m
 declare -A pids
+stop_jobs() {
+    local pid
+    for pid in "${pids[@]}"; do kill -TERM -- "-${pid}" 2> /dev/null; done
+    echo "$0: stopped; the logs so far are in ${log//${jobvar:-JOB}/*}" >&2
+}
+trap 'stop_jobs; trap - INT; kill -INT $$' INT
+trap 'stop_jobs; exit 143' TERM
 for ((id = first; id <= last; id++)); do
     if [ -n "${jobvar}" ]; then
         job_log=${log//${jobvar}/${id}}; job_cmd=${cmd//${jobvar}/${id}}

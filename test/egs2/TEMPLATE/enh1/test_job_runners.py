@@ -1,7 +1,12 @@
 import os
+import signal
 import stat
+import subprocess
+import time
 
-from test.egs2.recipe_helpers import TEMPLATE, run
+import pytest
+
+from test.egs2.recipe_helpers import TEMPLATE, run, toolkit_env
 
 LOCAL = str(TEMPLATE / "utils" / "run_local.sh")
 SLURM = str(TEMPLATE / "utils" / "run_slurm.sh")
@@ -29,6 +34,27 @@ def test_local_single_job_and_threads(tmp_path):
     assert "threads=3" in (tmp_path / "a.log").read_text()
     p = run([LOCAL, "b.JOB.log", "true"], tmp_path, check=False)
     assert p.returncode == 1 and "contains JOB but no JOB=1:N" in p.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_local_stop_stops_every_job_whole(tmp_path, sig):
+    # Ctrl-C (SIGINT) or a kill of the runner stops the jobs with their children: a training must not
+    # go on in the background after the recipe stopped.
+    cmd = "echo $$ > pid.JOB; sleep 60 & echo $! > child.JOB; wait"
+    proc = subprocess.Popen([LOCAL, "JOB=1:2", "log/s.JOB.log", "bash", "-c", cmd], cwd=tmp_path, env=toolkit_env(),
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    deadline = time.time() + 10
+    while not all((tmp_path / f"child.{i}").exists() for i in (1, 2)) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode != 0 and "stopped; the logs so far are in log/s.*.log" in err
+    time.sleep(0.2)
+    for name in ("pid", "child"):
+        for i in (1, 2):
+            pid = int((tmp_path / f"{name}.{i}").read_text())
+            assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2], name
 
 
 def test_local_max_jobs_run(tmp_path):
