@@ -10,7 +10,8 @@
 # --find-links directories (pip config / PIP_FIND_LINKS) is used as it is; otherwise the
 # wheel comes from the PyTorch index for the chosen build (--torch_index). Then the toolkit is
 # installed in editable mode with its training and evaluation extras. The recipes' path.sh
-# activates tools/venv when it exists. Finally tools/check_install.py reports what is there.
+# runs Python from tools/venv when it exists (for an environment elsewhere, activate it or set
+# TISDISS_PYTHON). Finally tools/check_install.py reports what is there.
 set -euo pipefail
 
 python=python3           # Python used to create the environment (3.9 or newer).
@@ -69,4 +70,4 @@ else
 fi
 run "${pip[@]}" install -e "${root}[${extras}]"
 run "${venv}/bin/python" "${root}/tools/check_install.py"
-echo "Done: activate with '. ${venv}/bin/activate' (the recipes' path.sh does it for tools/venv)."
+echo "Done. The recipes use it by themselves (path.sh runs Python from tools/venv); for your own shell: . ${venv}/bin/activate"
