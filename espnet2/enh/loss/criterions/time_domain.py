@@ -1,5 +1,7 @@
 """Time-domain criteria: si_snr, snr, ci_sdr, l1, mse. Each maps ref, est [B, N] -> loss [B]."""
 
+import math
+
 import torch
 
 from espnet2.enh.loss.criterions.abs_loss import AbsEnhLoss
@@ -23,18 +25,28 @@ class TimeDomainLoss(AbsEnhLoss):
 
 
 class SISNRLoss(TimeDomainLoss):
-    """Negative scale-invariant SNR on zero-mean signals (dB).
+    """Negative scale-invariant SNR (dB), computed as the published criterion does (`fast_bss_eval.si_sdr_loss`).
 
-    SI-SNR = 10 log10(||a s||^2 / ||e - a s||^2), a = <e, s> / (||s||^2 + eps), with eps added to each energy.
+    With zero-mean signals (`zero_mean`) each scaled to unit norm (norms clamped at 1e-6), coh = <e, s>^2 is the
+    share of the estimate's energy that the scaled reference explains, and -SI-SNR = 10 log10((1 - coh) / coh).
+    `clamp_db` keeps coh in [c, 1 - c] with c = e / (1 + e), e = 10^(-clamp_db / 10), i.e. SI-SNR in
+    [-clamp_db, clamp_db]; without it coh is kept in [0, 1]. `eps` (ESPnet's older argument) only sets
+    clamp_db = -10 log10(eps / (1 - eps)) when clamp_db is not given, so that c = eps (70 dB for eps 1e-7).
     """
 
     default_name = "si_snr_loss"
 
     def __init__(self, clamp_db=None, zero_mean=True, eps=None, **kwargs):
         super().__init__(**kwargs)
+        if clamp_db is None and eps is not None:
+            clamp_db = -10 * math.log10(eps / (1 - eps))
         self.clamp_db = clamp_db
         self.zero_mean = zero_mean
-        self.eps = torch.finfo(torch.get_default_dtype()).eps if eps is None else float(eps)
+        if clamp_db is None:
+            self.coh_min = 0.0
+        else:  # fast_bss_eval's bound, computed the same way (the clamp is hit when est equals ref)
+            e = 10.0 ** (-clamp_db / 10.0)
+            self.coh_min = e / (1.0 + e)
 
     def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
         if ref.shape != inf.shape:
@@ -42,15 +54,10 @@ class SISNRLoss(TimeDomainLoss):
         if self.zero_mean:
             ref = ref - ref.mean(dim=-1, keepdim=True)
             inf = inf - inf.mean(dim=-1, keepdim=True)
-        dot = (inf * ref).sum(dim=-1, keepdim=True)
-        proj = dot * ref / (ref.pow(2).sum(dim=-1, keepdim=True) + self.eps)  # [B, N]
-        noise = inf - proj
-        ratio = proj.pow(2).sum(dim=-1) / (noise.pow(2).sum(dim=-1) + self.eps)
-        si_snr = 10 * torch.log10(ratio + self.eps)
-        if self.clamp_db is not None:
-            si_snr = si_snr.clamp(min=-self.clamp_db, max=self.clamp_db)
-        return -si_snr
-
+        ref = ref / ref.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+        inf = inf / inf.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+        coh = (torch.einsum("...n,...n->...", ref, inf) ** 2).clamp(min=self.coh_min, max=1 - self.coh_min)
+        return 10.0 * torch.log10((1 - coh) / coh)
 
 class SNRLoss(TimeDomainLoss):
     """Negative SNR: 20 log10(||s|| / ||e - s||) (dB), norms clamped at eps."""
