@@ -4,7 +4,23 @@
 # (STOI, SAR, SDR, SIR, SI_SNR, SI-SNRi, RTF per M_re) and a PNG plot of SI-SNRi and RTF against M_re.
 #   ./infer_run.sh                                  # M_re 3 6 8, the run.sh model
 #   ./infer_run.sh --m_re_list "1 2 3 4 5 6 8" --enh_exp exp/my_model --test_set tt_max_8k
-#   ./infer_run.sh --enh_exp exp/tisdiss_published --inference_model valid.loss.ave_5best.pth
-# Other options go to run.sh / enh.sh (e.g. --gpu_inference true --inference_nj 4); --help lists them.
-exec scripts/utils/sweep_m_re.sh --m_re_list "3 6 8" --test_set tt_min_8k \
-    --infer_conf_dir conf/efficient_infer/re "$@"
+#   ./infer_run.sh --enh_exp exp/tisdiss_published  # a published experiment folder, as it is
+# Other options go to run.sh / enh.sh (e.g. --gpu_inference true --inference_nj 4).
+set -e
+set -u
+set -o pipefail
+
+m_re_list="3 6 8"     # M_re values to run.
+enh_exp=              # Trained model directory (default: the one run.sh trains).
+inference_model=      # Model file in enh_exp (default: run.sh's, else the one found there).
+test_set=tt_min_8k    # Test set (a data directory name).
+infer_conf_dir=conf/efficient_infer/re # Where re_<N>.yaml live (local/make_infer_configs.py).
+title=                # Title of the table and plot (default: "<test_set>: M_re sweep").
+out=                  # Output prefix (default: <enh_exp>/m_re_sweep_<test_set>).
+run=./run.sh          # Recipe script that forwards options to enh.sh.
+
+help_message="Usage: $0 [options] [run.sh options]"
+declare -a pass_on=()   # options for run.sh
+. utils/parse_options.sh
+. ./path.sh
+. scripts/utils/sweep_m_re.sh

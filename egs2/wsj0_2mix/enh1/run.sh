@@ -12,23 +12,10 @@ min_or_max=min   # "min" or "max": how local/data.sh makes the mixtures.
 sample_rate=8k   # "8k" or "16k".
 enh_config=conf/efficient_train/tisdiss/train_enh_tisdiss_tflocoformer_en-residual_en1x2_re1x6_l1+1x6.yaml
 
-# This script's own options; everything else goes to enh.sh.
-args=()
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --min_or_max) min_or_max=$2; shift 2 ;;
-        --sample_rate) sample_rate=$2; shift 2 ;;
-        --enh_config) enh_config=$2; shift 2 ;;
-        --help|-h)
-            echo "Options of $0 (default):"
-            echo "  --min_or_max   (\"${min_or_max}\") min or max mixtures"
-            echo "  --sample_rate  (\"${sample_rate}\") 8k or 16k"
-            echo "  --enh_config   (\"${enh_config}\")"
-            echo "and those of enh.sh:"
-            exec ./enh.sh --help ;;
-        *) args+=("$1"); shift ;;
-    esac
-done
+help_message="Usage: $0 [options]"
+declare -a pass_on=()                   # the options of enh.sh
+declare pass_on_help="./enh.sh --help"
+. utils/parse_options.sh
 . ./path.sh
 
 train_set="tr_${min_or_max}_${sample_rate}"
@@ -45,4 +32,4 @@ test_sets="tt_${min_or_max}_${sample_rate}"
     --local_data_opts "--sample_rate ${sample_rate} --min_or_max ${min_or_max}" \
     --enh_config "${enh_config}" \
     --inference_model valid.loss.ave.pth \
-    "${args[@]}"
+    "${pass_on[@]}"

@@ -12,6 +12,15 @@
 # option with its current value (the default) and the comment on its line, read from the
 # calling script ("$0"); comment lines right above options become section titles. What is left
 # (positional arguments) stays in "$@".
+#
+# A script that passes the options it does not know on to another (run.sh -> enh.sh) declares an
+# array for them, and the command printing their help, before sourcing this file:
+#
+#     declare -a pass_on=()                    # options for enh.sh
+#     declare pass_on_help="./enh.sh --help"
+#
+# Unknown "--name value" pairs are then appended to "${pass_on[@]}" (in order) instead of being an
+# error, and "--help" also runs "${pass_on_help}".
 
 _po_list_options() {
     # Print the options of "$0": the "name=value  # comment" lines at the left margin before
@@ -36,11 +45,18 @@ _po_list_options() {
     done < "$0"
 }
 
+_po_pass_on=false
+[[ "$(declare -p pass_on 2> /dev/null)" == "declare -a"* ]] && _po_pass_on=true
+
 for _po_arg in "$@"; do
     if [ "${_po_arg}" = --help ] || [ "${_po_arg}" = -h ]; then
         printf '%s\n' "${help_message:-Usage: $0 [options]}"
         printf '\nOptions:\n'
         _po_list_options
+        if ${_po_pass_on} && [ -n "${pass_on_help:-}" ]; then
+            printf '\nand those of %s:\n' "${pass_on_help%% *}"
+            ${pass_on_help}
+        fi
         exit 0
     fi
 done
@@ -62,7 +78,11 @@ while [ $# -gt 0 ]; do
     _po_name=${_po_name#--}
     _po_name=${_po_name//-/_}
     if ! [[ ${_po_name} =~ ^[a-z_][a-z0-9_]*$ ]] || [ -z "${!_po_name+set}" ] \
-        || [ "${_po_name}" = help_message ]; then
+        || [ "${_po_name}" = help_message ] || [ "${_po_name}" = pass_on ] || [ "${_po_name}" = pass_on_help ]; then
+        if ${_po_pass_on}; then
+            pass_on+=("--${_po_name}" "${_po_value}")
+            continue
+        fi
         echo "$0: unknown option --${_po_name} (see $0 --help for the list)" >&2
         exit 1
     fi
@@ -74,5 +94,5 @@ while [ $# -gt 0 ]; do
     fi
     printf -v "${_po_name}" '%s' "${_po_value}"
 done
-unset _po_arg _po_name _po_value _po_old
+unset _po_arg _po_name _po_value _po_old _po_pass_on
 true

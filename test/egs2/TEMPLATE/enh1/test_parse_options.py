@@ -51,3 +51,25 @@ def test_errors_name_the_option(tmp_path):
     assert p.returncode == 1 and "option --nj needs a value" in p.stderr
     p = run("./s.sh --help_message x", d, check=False)
     assert p.returncode == 1 and "unknown option --help_message" in p.stderr
+
+
+PASS_ON_SCRIPT = """#!/usr/bin/env bash
+set -eu
+nj=4            # Number of jobs.
+help_message="Usage: $0 [options]"
+declare -a pass_on=(--first 1)
+declare pass_on_help="echo downstream-help"
+. ./utils/parse_options.sh
+echo "nj=${nj} pass_on=${pass_on[*]} rest=$*"
+"""
+
+
+def test_pass_on_collects_the_unknown_options_in_order(tmp_path):
+    d = make(tmp_path)
+    (d / "p.sh").write_text(PASS_ON_SCRIPT)
+    (d / "p.sh").chmod(0o755)
+    out = run("./p.sh --stage 6 --nj 2 --enh_args '--max_epoch 1' --use-gpu true x", d).stdout
+    assert out.strip() == "nj=2 pass_on=--first 1 --stage 6 --enh_args --max_epoch 1 --use_gpu true rest=x"
+    out = run("./p.sh --help", d).stdout
+    assert re.search(r'--nj\s+\(default: "4"\)', out) and "and those of echo:\ndownstream-help" in out
+    assert "pass_on" not in out.split("and those of")[0]
