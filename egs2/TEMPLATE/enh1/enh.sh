@@ -81,10 +81,6 @@ init_param=              # Initialise the model from these parameters (--init_pa
 enh_speech_fold_length=800 # fold_length for speech data during enhancement training (x100 samples).
 ref_num=2                # Number of references (speakers) for training.
 inf_num=                 # Number of inferences for evaluation (default: ref_num).
-use_noise_ref=false      # Also use noise{j}.scp as references.
-noise_type_num=1         # Number of noise references (with use_noise_ref).
-use_dereverb_ref=false   # Also use dereverb{j}.scp as references.
-dereverb_ref_num=1       # Number of dereverberated references (with use_dereverb_ref).
 
 # Inference related
 inference_args=          # Arguments for enhancement in the inference stage, e.g. "--batch_size 1".
@@ -180,15 +176,10 @@ if ${print_enh_exp}; then
     exit 0
 fi
 
-# Names of the scp files with references, as "<file> <name in the model>" pairs.
+# Names of the scp files with references, as "<file> <name in the model>" pairs (separation only:
+# the task has no noise or dereverberation references).
 ref_scps=()
 for spk in $(seq "${ref_num}"); do ref_scps+=("spk${spk}.scp speech_ref${spk}"); done
-if ${use_noise_ref}; then
-    for n in $(seq "${noise_type_num}"); do ref_scps+=("noise${n}.scp noise_ref${n}"); done
-fi
-if ${use_dereverb_ref}; then
-    for n in $(seq "${dereverb_ref_num}"); do ref_scps+=("dereverb${n}.scp dereverb_ref${n}"); done
-fi
 
 # ========================== Main stages start from here. ==========================
 
