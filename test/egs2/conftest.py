@@ -1,6 +1,11 @@
+import sys
+
 import pytest
 
-from test.egs2.recipe_helpers import make_recipe
+from test.egs2.recipe_helpers import TEMPLATE, make_recipe
+
+# The recipes' Python scripts (corpus preparation, tables) import as modules in the tests.
+sys.path.insert(0, str(TEMPLATE / "pyscripts" / "utils"))
 
 
 @pytest.fixture

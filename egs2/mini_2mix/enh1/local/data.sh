@@ -18,6 +18,7 @@ num_train=              # Use only the first N training mixtures (default: all).
 num_valid=              # Use only the first N validation mixtures (default: all).
 num_test=               # Use only the first N test mixtures (default: all).
 nj=2                    # Parallel processes.
+redo=false              # Redo the mixtures made before (else skipped: see utils/done_marker.sh).
 python=                 # Python interpreter (default: ${TISDISS_PYTHON}, from path.sh).
 
 help_message="Usage: $0 [options]
@@ -26,6 +27,7 @@ Makes data/{tr,cv,tt} from the mini_2mix corpus (MINI_2MIX= in db.sh)."
 . ./db.sh
 . ./path.sh
 . utils/parse_options.sh
+. utils/done_marker.sh
 [ -z "${python}" ] && python=${TISDISS_PYTHON}
 
 for x in tr cv tt; do
@@ -40,9 +42,17 @@ for x in tr cv tt; do
         head -n "${n}" "${list}" > "data/local/mix_2_spk_${x}.txt"
         list="data/local/mix_2_spk_${x}.txt"
     fi
-    "${python}" -m espnet2.utils.wsj0_mix mix --list "${list}" --wav_root "${MINI_2MIX}" \
-        --out_dir "${mix_dir}/${x}" --fs "${sample_rate}" --mode "${min_or_max}" --num_spk 2 \
-        --nj "${nj}" --data_dir "data/${x}"
+    _what="list=$(md5sum < "${list}" | cut -d' ' -f1) fs=${sample_rate} mode=${min_or_max} corpus=${MINI_2MIX}"
+    if is_done "${mix_dir}/${x}" "${_what}"; then
+        log "${mix_dir}/${x} was made before, skipped (--redo true, or delete it, to make it again)"
+        "${python}" pyscripts/utils/wsj0_mix.py datadir --list "${list}" --mix_dir "${mix_dir}/${x}" --num_spk 2 \
+            --data_dir "data/${x}"
+    else
+        "${python}" pyscripts/utils/wsj0_mix.py mix --list "${list}" --wav_root "${MINI_2MIX}" \
+            --out_dir "${mix_dir}/${x}" --fs "${sample_rate}" --mode "${min_or_max}" --num_spk 2 \
+            --nj "${nj}" --data_dir "data/${x}"
+        mark_done "${mix_dir}/${x}" "${_what}"
+    fi
     utils/validate_data_dir.sh --num_spk 2 "data/${x}"
 done
 log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -27,6 +27,7 @@ mix_dir=data/local/wsj0_mix    # Mixtures: <mix_dir>/2speakers/wav<sample_rate>/
 sphere_tool=            # sph2pipe, ffmpeg or python (default: the first one installed).
 wsj0_2mix=              # An existing WSJ0-2mix ("2speakers" folder): only write data/ for it.
 nj=8                    # Parallel processes for conversion and mixing.
+redo=false              # Redo the steps that finished before (else skipped: see utils/done_marker.sh).
 python=                 # Python interpreter (default: ${TISDISS_PYTHON}, from path.sh).
 
 help_message="Usage: $0 [options]
@@ -35,6 +36,7 @@ Makes data/{tr,cv,tt}_<min_or_max>_<sample_rate> from WSJ0 (set WSJ0= in db.sh).
 . ./db.sh
 . ./path.sh
 . utils/parse_options.sh
+. utils/done_marker.sh
 [ -z "${python}" ] && python=${TISDISS_PYTHON}
 
 case "${min_or_max}" in
@@ -54,7 +56,7 @@ if [ -n "${wsj0_2mix}" ]; then
             log "Error: ${_dir}/mix does not exist: --wsj0_2mix must be the '2speakers' folder"
             exit 1
         fi
-        "${python}" -m espnet2.utils.wsj0_mix datadir --mix_dir "${_dir}" --num_spk 2 \
+        "${python}" pyscripts/utils/wsj0_mix.py datadir --mix_dir "${_dir}" --num_spk 2 \
             --data_dir "data/${x}_${min_or_max}_${sample_rate}"
         utils/validate_data_dir.sh --num_spk 2 "data/${x}_${min_or_max}_${sample_rate}"
     done
@@ -94,19 +96,34 @@ fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     check_wsj0
-    log "Stage 2: WSJ0 (${WSJ0}) -> wav (${wsj0_wav})"
-    "${python}" -m espnet2.utils.wsj0_mix convert --wsj0 "${WSJ0}" --wav_root "${wsj0_wav}" \
-        --nj "${nj}" ${sphere_tool:+--tool "${sphere_tool}"} "${list_dir}"/mix_2_spk_{tr,cv,tt}.txt
+    _what="WSJ0=${WSJ0} lists=$(cat "${list_dir}"/mix_2_spk_{tr,cv,tt}.txt | md5sum | cut -d' ' -f1)"
+    if is_done "${wsj0_wav}" "${_what}"; then
+        log "Stage 2: ${wsj0_wav} was made before, skipped (--redo true, or delete it, to make it again)"
+    else
+        log "Stage 2: WSJ0 (${WSJ0}) -> wav (${wsj0_wav})"
+        "${python}" pyscripts/utils/wsj0_mix.py convert --wsj0 "${WSJ0}" --wav_root "${wsj0_wav}" \
+            --nj "${nj}" ${sphere_tool:+--tool "${sphere_tool}"} "${list_dir}"/mix_2_spk_{tr,cv,tt}.txt
+        mark_done "${wsj0_wav}" "${_what}"
+    fi
 fi
 
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     log "Stage 3: ${min_or_max} ${sample_rate} mixtures -> ${mix_dir}, data/*_${min_or_max}_${sample_rate}"
     for x in tr cv tt; do
-        "${python}" -m espnet2.utils.wsj0_mix mix --list "${list_dir}/mix_2_spk_${x}.txt" \
-            --wav_root "${wsj0_wav}" --out_dir "${mix_dir}/2speakers/wav${sample_rate}/${min_or_max}/${x}" \
-            --fs "${sample_rate}" --mode "${min_or_max}" --num_spk 2 --nj "${nj}" \
-            --data_dir "data/${x}_${min_or_max}_${sample_rate}"
-        utils/validate_data_dir.sh --num_spk 2 "data/${x}_${min_or_max}_${sample_rate}"
+        _out="${mix_dir}/2speakers/wav${sample_rate}/${min_or_max}/${x}"
+        _data="data/${x}_${min_or_max}_${sample_rate}"
+        _what="list=$(md5sum < "${list_dir}/mix_2_spk_${x}.txt" | cut -d' ' -f1) wav=$(cat "${wsj0_wav}/.done" 2> /dev/null)"
+        if is_done "${_out}" "${_what}"; then
+            log "Stage 3: ${_out} was made before, skipped (--redo true, or delete it, to make it again)"
+            "${python}" pyscripts/utils/wsj0_mix.py datadir --list "${list_dir}/mix_2_spk_${x}.txt" --mix_dir "${_out}" \
+                --num_spk 2 --data_dir "${_data}"
+        else
+            "${python}" pyscripts/utils/wsj0_mix.py mix --list "${list_dir}/mix_2_spk_${x}.txt" \
+                --wav_root "${wsj0_wav}" --out_dir "${_out}" --fs "${sample_rate}" --mode "${min_or_max}" \
+                --num_spk 2 --nj "${nj}" --data_dir "${_data}"
+            mark_done "${_out}" "${_what}"
+        fi
+        utils/validate_data_dir.sh --num_spk 2 "${_data}"
     done
 fi
 log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from espnet2.utils.p56 import active_level, normalize_active_level
+from p56 import active_level, normalize_active_level  # egs2/TEMPLATE/enh1/pyscripts/utils
 
 
 def direct_p56(x, fs):

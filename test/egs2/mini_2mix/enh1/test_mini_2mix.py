@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from espnet2.utils.wsj0_mix import read_mix_list
+from wsj0_mix import read_mix_list  # egs2/TEMPLATE/enh1/pyscripts/utils (test/egs2/conftest.py)
 from test.egs2.recipe_helpers import REPO, run
 
 RECIPE = REPO / "egs2" / "mini_2mix" / "enh1"

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """WSJ0-2mix style mixing: list files, SPHERE conversion, P.56-scaled mixtures.
 
 Mixing list (``mix_2_spk_{tr,cv,tt}.txt`` of the MERL scripts): one mixture per line,
@@ -7,7 +8,7 @@ the WSJ0 wav tree (``wsj0/si_tr_s/01t/01to030v.wav``), gains in dB.
 Every mixture is made as ``create_wav_2speakers.m`` makes it:
 
 1. read each source, resample it to the target rate;
-2. scale it to unit active speech level (ITU-T P.56, :mod:`espnet2.utils.p56`), then by
+2. scale it to unit active speech level (ITU-T P.56, ``p56.py`` beside this file), then by
    ``10 ** (snr / 20)``;
 3. ``min``: cut every source to the shortest; ``max``: zero-pad to the longest;
 4. mix = sum of sources; scale mixture and sources by ``0.9 / max|mix, sources|``;
@@ -15,12 +16,12 @@ Every mixture is made as ``create_wav_2speakers.m`` makes it:
    ``<id> = <utt1>_<snr1>_<utt2>_<snr2>`` (utterance names without extension, gains as
    written in the list).
 
-Command line (used by ``egs2/*/enh1/local/data.sh``)::
+Command line (used by ``egs2/*/enh1/local/data.sh``; run with the toolkit's Python)::
 
-    python -m espnet2.utils.wsj0_mix convert --wsj0 /path/WSJ0 --wav_root wsj0_wav LIST...
-    python -m espnet2.utils.wsj0_mix mix --list mix_2_spk_tt.txt --wav_root wsj0_wav \\
+    pyscripts/utils/wsj0_mix.py convert --wsj0 /path/WSJ0 --wav_root wsj0_wav LIST...
+    pyscripts/utils/wsj0_mix.py mix --list mix_2_spk_tt.txt --wav_root wsj0_wav \\
         --out_dir 2speakers/wav8k/min/tt --fs 8000 --mode min --data_dir data/tt_min_8k
-    python -m espnet2.utils.wsj0_mix datadir --mix_dir /data/wsj0-2mix/2speakers/wav8k/min/tt \\
+    pyscripts/utils/wsj0_mix.py datadir --mix_dir /data/wsj0-2mix/2speakers/wav8k/min/tt \\
         --data_dir data/tt_min_8k       # mixtures made elsewhere (e.g. by the MATLAB scripts)
 """
 
@@ -39,7 +40,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from espnet2.utils.p56 import normalize_active_level
+from p56 import normalize_active_level  # beside this script
 
 FS_CHOICES = {"8k": 8000, "16k": 16000}
 PEAK = 0.9  # peak value of the loudest signal of a mixture after the final scaling
@@ -381,6 +382,7 @@ def get_parser() -> argparse.ArgumentParser:
     ddir.add_argument("--mix_dir", required=True, help="folder with {mix,s1,s2,...}/<id>.wav")
     ddir.add_argument("--data_dir", required=True)
     ddir.add_argument("--num_spk", type=int, default=None, help="check there are J sources")
+    ddir.add_argument("--list", default=None, help="only the mixtures of this mixing list (default: every one there)")
     return parser
 
 
@@ -392,7 +394,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         n = convert_wsj0(args.wsj0, args.wav_root, needed, args.nj, args.tool)
         logging.info(f"converted {n} WSJ0 files to {args.wav_root}")
     elif args.command == "datadir":
-        entries = entries_from_mixtures(args.mix_dir)
+        if args.list:
+            entries = read_mix_list(args.list, args.num_spk)
+            missing = [e.mixture_id for e in entries if not (Path(args.mix_dir) / "mix" / f"{e.mixture_id}.wav").is_file()]
+            if missing:
+                raise FileNotFoundError(
+                    f"{args.mix_dir}/mix/{missing[0]}.wav (of {args.list}) is missing, and {len(missing) - 1} more: "
+                    "make the mixtures again (local/data.sh --redo true)"
+                )
+        else:
+            entries = entries_from_mixtures(args.mix_dir)
         if args.num_spk is not None and len(entries[0].paths) != args.num_spk:
             raise ValueError(f"{args.mix_dir}: {len(entries[0].paths)} sources, expected {args.num_spk}")
         write_data_dir(args.data_dir, args.mix_dir, entries)
