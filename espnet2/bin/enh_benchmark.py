@@ -22,9 +22,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from espnet2.enh.layers import cpu_kernels
-from espnet2.tasks.abs_task import load_config
 from espnet2.tasks.enh import EnhancementTask
 from espnet2.utils.allocator import tune_allocator
+from espnet2.utils.config_io import load_config
 
 STFT_8K = dict(n_fft=128, hop_length=64)
 PIT_SI_SNR = [dict(name="si_snr", conf=dict(eps=1.0e-7), wrapper="pit", wrapper_conf=dict(weight=1.0, independent_perm=True))]

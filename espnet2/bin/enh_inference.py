@@ -39,8 +39,8 @@ import torch
 
 from espnet2.enh.segmenting import SegmentStitcher, separate_long
 from espnet2.fileio.datadir_writer import DatadirWriter
-from espnet2.tasks.abs_task import load_config
 from espnet2.tasks.enh import EnhancementTask
+from espnet2.utils.config_io import load_config
 from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_none
 
 # Top-level keys an inference config may override (as ESPnet's SeparateSpeech allows).

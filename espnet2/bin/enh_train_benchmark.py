@@ -30,9 +30,8 @@ import yaml
 
 from espnet2.bin.enh_benchmark import preset_config
 from espnet2.fileio.read_text import read_2columns_text
-from espnet2.tasks.abs_task import cpu_threads
 from espnet2.tasks.enh import EnhancementTask
-from espnet2.train.distributed_utils import DistributedOption
+from espnet2.train.distributed_utils import DistributedOption, cpu_threads
 from espnet2.train.reporter import Reporter
 from espnet2.train.trainer import amp_settings
 

@@ -2,10 +2,8 @@
 
 import argparse
 import copy
-import inspect
 import logging
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -28,9 +26,19 @@ from espnet2.torch_utils.model_summary import model_summary
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 from espnet2.train.class_choices import ClassChoices
 from espnet2.train.dataset import DATA_TYPES, AbsDataset, ESPnetDataset
-from espnet2.train.distributed_utils import DistributedOption, free_port, resolve_distributed_mode
+from espnet2.train.distributed_utils import (
+    DistributedOption,
+    check_gpus,
+    cpu_threads,
+    resolve_distributed_mode,
+    shard_batch_size,
+    shard_batches,
+    spawn_local_workers,
+)
+from espnet2.train.logging_utils import setup_logging
 from espnet2.train.trainer import Trainer
 from espnet2.utils import config_argparse
+from espnet2.utils.config_io import get_default_kwargs, load_config, load_state_dict_file, merge_config, to_plain
 from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import int_or_none, str2bool, str2triple_str, str_or_none
 from espnet2.utils.yaml_no_alias_safe_dump import yaml_no_alias_safe_dump
@@ -538,14 +546,7 @@ class AbsTask:
             check_gpus(args.ngpu)
         resolve_distributed_mode(args)
         if args.multiprocessing_distributed and args.distributed:
-            # one process per GPU (or per CPU worker with gloo) on this machine
-            world_size = args.ngpu if args.ngpu > 0 else args.dist_world_size
-            args.dist_world_size = world_size
-            if args.dist_master_addr is None:
-                args.dist_master_addr = "127.0.0.1"
-            if args.dist_master_port is None:
-                args.dist_master_port = free_port()
-            torch.multiprocessing.spawn(_spawn_worker, args=(cls, args), nprocs=world_size, join=True)
+            spawn_local_workers(cls, args)  # one process per GPU (or per CPU worker with gloo) on this machine
         else:
             cls.main_worker(args)
 
@@ -673,187 +674,3 @@ class AbsTask:
             distributed_option=distributed_option,
         )
 
-
-def _spawn_worker(rank: int, task, args: argparse.Namespace):
-    """Entry of a process spawned by --multiprocessing_distributed (rank = local GPU index)."""
-    args = copy.copy(args)
-    args.dist_rank = rank
-    args.local_rank = rank
-    task.main_worker(args)
-
-
-def shard_batches(batches: List[Tuple[str, ...]], distributed_option: DistributedOption, per_utterance: bool = False):
-    """DDP: process r takes `batch[r::world_size]` of every mini-batch (the batch size is global), or with
-    `per_utterance` every world_size-th utterance. Every process sees the same number of steps."""
-    if not distributed_option.distributed:
-        return batches
-    world_size = distributed_option.dist_world_size
-    rank = distributed_option.dist_rank
-    if per_utterance:
-        if len(batches) < world_size:
-            raise RuntimeError(f"{len(batches)} utterances cannot be shared by {world_size} processes")
-        return batches[rank::world_size]
-    for batch in batches:
-        if len(batch) < world_size:
-            raise RuntimeError(
-                f"The batch-size must be equal or more than world_size: {len(batch)} < {world_size}; "
-                "raise --batch_size (it is the global batch size over all processes)"
-            )
-    return [batch[rank::world_size] for batch in batches]
-
-
-def check_gpus(ngpu: int):
-    """Stop with a message (not a traceback) when --ngpu asks for more CUDA GPUs than this process sees."""
-    if ngpu <= 0:
-        return
-    needed = 1 if "LOCAL_RANK" in os.environ else ngpu  # under torchrun --ngpu counts GPUs per process
-    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    if visible < needed:
-        devices = os.environ.get("CUDA_VISIBLE_DEVICES")
-        raise SystemExit(
-            f"error: --ngpu {ngpu} but {visible} CUDA GPU(s) are visible here"
-            + (f" (CUDA_VISIBLE_DEVICES={devices})" if devices is not None else "")
-            + f" and torch {torch.__version__} is {'a CPU' if torch.version.cuda is None else 'a CUDA'} build. "
-            "To train on the CPU, pass --ngpu 0 (slow for the flagship model: egs2/mini_2mix's conf/train_tiny.yaml "
-            "is sized for a CPU); for a GPU install a CUDA build of torch (tools/setup_venv.sh --cuda cu126)."
-        )
-
-
-def cpu_threads(num_threads: Optional[int], ngpu: int, num_workers: int, local_processes: int) -> int:
-    """torch threads of a training process.
-
-    `num_threads` if given; on GPU torch's default; on CPU the cores this process may use, minus one per
-    loader worker of every process, divided by the processes on the machine (at least 1). More threads
-    than free cores make CPU training several times slower (threads wait for each other at every op).
-    """
-    if num_threads is not None:
-        return num_threads
-    if ngpu > 0:
-        return torch.get_num_threads()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, (cores - num_workers * local_processes) // local_processes)
-
-
-def shard_batch_size(batch_size: int, distributed_option: DistributedOption) -> int:
-    """This process's share of a global batch size (chunk iterator under DDP)."""
-    if not distributed_option.distributed:
-        return batch_size
-    world_size, rank = distributed_option.dist_world_size, distributed_option.dist_rank
-    if batch_size < world_size:
-        raise RuntimeError(f"--batch_size {batch_size} must be at least the number of processes {world_size}")
-    return batch_size // world_size + (1 if rank < batch_size % world_size else 0)
-
-
-def get_default_kwargs(func) -> Dict[str, Any]:
-    """Keyword arguments with defaults of a class/function (for --print_config), as plain YAML values."""
-    if inspect.isclass(func):
-        func = func.__init__
-    params = inspect.signature(func).parameters
-    out = {}
-    for name, p in params.items():
-        if p.default is inspect.Parameter.empty or name in ("self", "params", "optimizer"):
-            continue
-        if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            continue
-        v = p.default
-        if isinstance(v, (bool, int, float, str, type(None), list, tuple, dict)):
-            out[name] = to_plain(v)
-    return out
-
-
-def to_plain(obj):
-    """Tuples -> lists, recursively (YAML-safe values)."""
-    if isinstance(obj, dict):
-        return {k: to_plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_plain(v) for v in obj]
-    return obj
-
-
-def setup_logging(log_level: str, distributed_option: DistributedOption, output_dir: Optional[Path]) -> List[logging.Handler]:
-    """ESPnet log format on stderr; rank 0 also appends to output_dir/train.log unless stderr already goes there.
-
-    Returns the handlers added to the root logger.
-    """
-    fmt = f"[{socket.gethostname().split('.')[0]}] %(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
-    root = logging.getLogger()
-    for h in list(root.handlers):
-        if getattr(h, "_espnet_handler", False):
-            root.removeHandler(h)
-            h.close()
-    level = log_level if distributed_option.is_main else "ERROR"
-    root.setLevel(level)
-    handlers = [logging.StreamHandler(sys.stderr)]
-    if distributed_option.is_main and output_dir is not None:
-        log_file = output_dir / "train.log"
-        output_dir.mkdir(parents=True, exist_ok=True)
-        if not _stderr_is(log_file):
-            handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    for h in handlers:
-        h.setFormatter(logging.Formatter(fmt))
-        h._espnet_handler = True
-        root.addHandler(h)
-    return handlers
-
-
-def _stderr_is(path: Path) -> bool:
-    """True when this process's stderr is redirected to `path` (a recipe's job runner writes train.log)."""
-    try:
-        st = os.fstat(sys.stderr.fileno())
-        return path.exists() and os.path.samestat(st, os.stat(path))
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def load_config(path: Union[Path, str]) -> Dict[str, Any]:
-    """Read a YAML config; errors name the file."""
-    path = Path(path)
-    try:
-        with path.open("r", encoding="utf-8") as f:
-            args = yaml.safe_load(f)
-    except yaml.YAMLError as e:
-        raise ValueError(f"{path}: not valid YAML: {e}") from None
-    if args is None:
-        args = {}
-    if not isinstance(args, dict):
-        raise ValueError(f"{path}: expected a mapping of option: value at the top level")
-    return args
-
-
-def merge_config(base: Dict[str, Any], override: Dict[str, Any]) -> Dict[str, Any]:
-    """Recursively merge `override` into a copy of `base` (dicts merge, other values replace)."""
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge_config(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def load_state_dict_file(model: torch.nn.Module, model_file: Union[Path, str], device: str = "cpu"):
-    """Load a `.pth` (a state_dict, or a trainer checkpoint holding one under "model") strictly.
-
-    Uses `torch.load(weights_only=True)`: a checkpoint that needs arbitrary code is refused.
-    """
-    model_file = Path(model_file)
-    if not model_file.exists():
-        raise FileNotFoundError(f"model file {model_file} does not exist")
-    try:
-        state = torch.load(model_file, map_location=device, weights_only=True)
-    except Exception as e:
-        raise ValueError(f"{model_file}: cannot be read as a weights-only PyTorch checkpoint: {e}") from None
-    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
-        state = state["model"]
-    hint = "is this the config.yaml that was trained with this model?"
-    try:
-        result = model.load_state_dict(state, strict=False)
-    except RuntimeError as e:  # shape mismatches
-        first = next((line.strip() for line in str(e).splitlines() if "size mismatch" in line), str(e))
-        raise ValueError(f"{model_file} does not match the model built from the config: {first}; {hint}") from None
-    if result.missing_keys or result.unexpected_keys:
-        raise ValueError(
-            f"{model_file} does not match the model built from the config: "
-            f"missing keys {result.missing_keys[:5]}{'...' if len(result.missing_keys) > 5 else ''}, "
-            f"unexpected keys {result.unexpected_keys[:5]}{'...' if len(result.unexpected_keys) > 5 else ''}; {hint}"
-        )

@@ -12,12 +12,17 @@ or let the trainer spawn one process per GPU on this machine (ESPnet's launcher 
 With `--ngpu 0` the backend is gloo (CPU); `--dist_world_size N --multiprocessing_distributed true`
 then spawns N CPU processes (handy for testing). `--ngpu` counts GPUs per process under torchrun
 (0 or 1) and GPUs on this machine with `--multiprocessing_distributed`.
+
+Also the policy of a training process: its share of every mini-batch (`shard_batches`,
+`shard_batch_size`), the GPUs it needs (`check_gpus`) and its CPU threads (`cpu_threads`).
 """
 
+import argparse
+import copy
 import dataclasses
 import os
 import socket
-from typing import Optional
+from typing import List, Optional, Tuple
 
 import torch
 
@@ -115,3 +120,87 @@ def resolve_distributed_mode(args) -> None:
         args.distributed = True
         return
     args.distributed = False
+
+
+def spawn_local_workers(task, args: argparse.Namespace) -> None:
+    """--multiprocessing_distributed: one process per GPU (or per CPU worker with gloo) on this machine.
+
+    Each runs `task.main_worker(args)` (an AbsTask) with its rank; returns when all have finished.
+    """
+    world_size = args.ngpu if args.ngpu > 0 else args.dist_world_size
+    args.dist_world_size = world_size
+    if args.dist_master_addr is None:
+        args.dist_master_addr = "127.0.0.1"
+    if args.dist_master_port is None:
+        args.dist_master_port = free_port()
+    torch.multiprocessing.spawn(_spawn_worker, args=(task, args), nprocs=world_size, join=True)
+
+
+def _spawn_worker(rank: int, task, args: argparse.Namespace):
+    """Entry of a process spawned by --multiprocessing_distributed (rank = local GPU index)."""
+    args = copy.copy(args)
+    args.dist_rank = rank
+    args.local_rank = rank
+    task.main_worker(args)
+
+
+def shard_batches(batches: List[Tuple[str, ...]], distributed_option: DistributedOption, per_utterance: bool = False):
+    """DDP: process r takes `batch[r::world_size]` of every mini-batch (the batch size is global), or with
+    `per_utterance` every world_size-th utterance. Every process sees the same number of steps."""
+    if not distributed_option.distributed:
+        return batches
+    world_size = distributed_option.dist_world_size
+    rank = distributed_option.dist_rank
+    if per_utterance:
+        if len(batches) < world_size:
+            raise RuntimeError(f"{len(batches)} utterances cannot be shared by {world_size} processes")
+        return batches[rank::world_size]
+    for batch in batches:
+        if len(batch) < world_size:
+            raise RuntimeError(
+                f"The batch-size must be equal or more than world_size: {len(batch)} < {world_size}; "
+                "raise --batch_size (it is the global batch size over all processes)"
+            )
+    return [batch[rank::world_size] for batch in batches]
+
+
+def shard_batch_size(batch_size: int, distributed_option: DistributedOption) -> int:
+    """This process's share of a global batch size (chunk iterator under DDP)."""
+    if not distributed_option.distributed:
+        return batch_size
+    world_size, rank = distributed_option.dist_world_size, distributed_option.dist_rank
+    if batch_size < world_size:
+        raise RuntimeError(f"--batch_size {batch_size} must be at least the number of processes {world_size}")
+    return batch_size // world_size + (1 if rank < batch_size % world_size else 0)
+
+
+def check_gpus(ngpu: int):
+    """Stop with a message (not a traceback) when --ngpu asks for more CUDA GPUs than this process sees."""
+    if ngpu <= 0:
+        return
+    needed = 1 if "LOCAL_RANK" in os.environ else ngpu  # under torchrun --ngpu counts GPUs per process
+    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if visible < needed:
+        devices = os.environ.get("CUDA_VISIBLE_DEVICES")
+        raise SystemExit(
+            f"error: --ngpu {ngpu} but {visible} CUDA GPU(s) are visible here"
+            + (f" (CUDA_VISIBLE_DEVICES={devices})" if devices is not None else "")
+            + f" and torch {torch.__version__} is {'a CPU' if torch.version.cuda is None else 'a CUDA'} build. "
+            "To train on the CPU, pass --ngpu 0 (slow for the flagship model: egs2/mini_2mix's conf/train_tiny.yaml "
+            "is sized for a CPU); for a GPU install a CUDA build of torch (tools/setup_venv.sh --cuda cu126)."
+        )
+
+
+def cpu_threads(num_threads: Optional[int], ngpu: int, num_workers: int, local_processes: int) -> int:
+    """torch threads of a training process.
+
+    `num_threads` if given; on GPU torch's default; on CPU the cores this process may use, minus one per
+    loader worker of every process, divided by the processes on the machine (at least 1). More threads
+    than free cores make CPU training several times slower (threads wait for each other at every op).
+    """
+    if num_threads is not None:
+        return num_threads
+    if ngpu > 0:
+        return torch.get_num_threads()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, (cores - num_workers * local_processes) // local_processes)

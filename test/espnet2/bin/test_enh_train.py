@@ -10,10 +10,12 @@ import torch
 import yaml
 
 from espnet2.bin import enh_train
-from espnet2.tasks.abs_task import cpu_threads, get_default_kwargs, optim_classes
+from espnet2.tasks.abs_task import optim_classes
 from espnet2.tasks.enh import EnhancementTask
 from espnet2.train.dataset import DataError
+from espnet2.train.distributed_utils import cpu_threads
 from espnet2.train.trainer import NonFiniteError
+from espnet2.utils.config_io import get_default_kwargs
 from test.espnet2.train.tiny_enh_data import TINY_TRAIN_CONFIG, make_data_dir, train_args, write_config
 
 REPO = Path(__file__).resolve().parents[3]
