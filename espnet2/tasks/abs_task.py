@@ -215,152 +215,18 @@ class AbsTask:
         )
         parser.set_defaults(required=["output_dir"])
 
-        group = parser.add_argument_group("Common configuration")
-        group.add_argument("--print_config", action="store_true", help="Print the config (defaults, --config and command line resolved) and exit")
-        group.add_argument(
-            "--log_level",
-            type=lambda x: x.upper(),
-            default="INFO",
-            choices=("ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"),
-            help="The verbose level of logging",
-        )
-        group.add_argument("--dry_run", type=str2bool, default=False, help="Perform process without training")
-        group.add_argument(
-            "--iterator_type",
-            type=str,
-            choices=["sequence", "chunk"],
-            default="sequence",
-            help="sequence: one mini-batch per batch of the sampler; chunk: fixed-length chunks of utterances",
-        )
-        group.add_argument("--valid_iterator_type", type=str, choices=["sequence", "chunk", None], default=None, help="Iterator for validation (default: --iterator_type)")
-        group.add_argument("--output_dir", type=str_or_none, default=None, help="The experiment directory")
-        group.add_argument("--ngpu", type=int, default=0, help="GPUs to use (0: CPU). Under torchrun: GPUs per process (0 or 1)")
-        group.add_argument("--seed", type=int, default=0, help="Random seed")
-        group.add_argument("--num_workers", type=int, default=1, help="The number of workers used for DataLoader")
-        group.add_argument(
-            "--num_att_plot",
-            type=int,
-            default=3,
-            help="The number of attention maps ESPnet plots per epoch; enhancement models have no "
-            "attention maps to plot, so this option is accepted and logged only",
-        )
-        group.add_argument(
-            "--num_threads",
-            type=int_or_none,
-            default=None,
-            help="torch CPU threads per process (default on CPU: the cores left by the loader workers, shared by the processes)",
-        )
-
-        group = parser.add_argument_group("distributed training related")
-        group.add_argument("--dist_backend", default="nccl", type=str, help="distributed backend (gloo is used on CPU)")
-        group.add_argument("--dist_init_method", type=str, default="env://", help='if init_method="env://", MASTER_ADDR and MASTER_PORT are read from the environment (torchrun sets them)')
-        group.add_argument("--dist_world_size", default=None, type=int_or_none, help="number of processes for distributed training")
-        group.add_argument("--dist_rank", type=int_or_none, default=None, help="node rank for distributed training")
-        group.add_argument("--local_rank", type=int_or_none, default=None, help="local rank (torchrun sets LOCAL_RANK)")
-        group.add_argument("--dist_master_addr", default=None, type=str_or_none, help="The master address for distributed training")
-        group.add_argument("--dist_master_port", default=None, type=int_or_none, help="The master port for distributed training")
-        group.add_argument(
-            "--multiprocessing_distributed",
-            default=False,
-            type=str2bool,
-            help="Spawn one process per GPU on this machine (implied by --ngpu > 1); with --ngpu 0, "
-            "--dist_world_size CPU processes with gloo",
-        )
-        group.add_argument("--unused_parameters", type=str2bool, default=False, help="DDP find_unused_parameters")
-
-        group = parser.add_argument_group("cudnn mode related")
-        group.add_argument("--cudnn_enabled", type=str2bool, default=torch.backends.cudnn.enabled, help="Enable CUDNN")
-        group.add_argument("--cudnn_benchmark", type=str2bool, default=torch.backends.cudnn.benchmark, help="Enable cudnn-benchmark mode")
-        group.add_argument("--cudnn_deterministic", type=str2bool, default=True, help="Enable cudnn-deterministic mode")
-
-        group = parser.add_argument_group("collect stats mode related")
-        group.add_argument("--collect_stats", type=str2bool, default=False, help='Write the shape files (and feature statistics) to --output_dir/{train,valid}/ and exit')
-
-        group = parser.add_argument_group("Trainer related")
-        group.add_argument("--max_epoch", type=int, default=40, help="The maximum number epoch to train")
-        group.add_argument("--patience", type=int_or_none, default=None, help="Stop after this many epochs without improvement of --early_stopping_criterion")
-        group.add_argument("--val_scheduler_criterion", type=str, nargs=2, default=("valid", "loss"), help="The criterion used for the value given to the lr scheduler")
-        group.add_argument("--early_stopping_criterion", type=str, nargs=3, default=("valid", "loss", "min"), help="The criterion used for judging of early stopping")
-        group.add_argument(
-            "--best_model_criterion",
-            type=str2triple_str,
-            nargs="+",
-            default=[("train", "loss", "min"), ("valid", "loss", "min"), ("train", "acc", "max"), ("valid", "acc", "max")],
-            help="The criteria used for selecting the best models: phase,key,mode (e.g. valid,loss,min)",
-        )
-        group.add_argument("--keep_nbest_models", type=int, nargs="+", default=[10], help="Keep (and average) this many best models per criterion")
-        group.add_argument("--grad_clip", type=float, default=5.0, help="Gradient norm threshold to clip (0: no clipping)")
-        group.add_argument("--grad_clip_type", type=float, default=2.0, help="The type of the used p-norm for gradient clip. Can be inf")
-        group.add_argument("--accum_grad", type=int, default=1, help="The number of gradient accumulation")
-        group.add_argument("--no_forward_run", type=str2bool, default=False, help="Just only iterating data loading without model forwarding and training")
-        group.add_argument("--resume", type=str2bool, default=False, help="Continue from --output_dir/checkpoint.pth if it exists")
-        group.add_argument("--train_dtype", default="float32", choices=["float32", "float64"], help="Data type for training")
-        group.add_argument("--use_amp", type=str2bool, default=False, help="Automatic mixed precision (bfloat16 on CPU, float16 with a grad scaler on CUDA)")
-        group.add_argument("--amp_dtype", type=str_or_none, default=None, choices=["float16", "bfloat16", None], help="AMP dtype (default: float16 on CUDA, bfloat16 on CPU)")
-        group.add_argument("--log_interval", type=int_or_none, default=None, help="Log every this many steps (default: ~20 times per epoch)")
-        group.add_argument("--use_matplotlib", type=str2bool, default=True, help="Write training curves to images/*.png")
-        group.add_argument("--use_tensorboard", type=str2bool, default=True, help="Write tensorboard logs to tensorboard/")
-        group.add_argument("--detect_anomaly", type=str2bool, default=False, help="torch.autograd anomaly detection (slow; for debugging)")
-        group.add_argument("--max_nonfinite_steps", type=int, default=100, help="Stop after this many steps in a row with a non-finite loss or gradient")
-
-        group = parser.add_argument_group("Pretraining model related")
-        group.add_argument(
-            "--init_param",
-            type=str,
-            default=[],
-            nargs="*",
-            help="Initialize from .pth files: <file>[:<src_key>[:<dst_key>[:<exclude_keys>]]], "
-            "e.g. exp/a/valid.loss.ave.pth:separator:separator",
-        )
-        group.add_argument("--ignore_init_mismatch", type=str2bool, default=False, help="Skip parameters with mismatched shapes in --init_param")
-        group.add_argument("--freeze_param", type=str, default=[], nargs="*", help="Freeze parameters whose names start with these prefixes")
-
-        group = parser.add_argument_group("BatchSampler related")
-        group.add_argument("--num_iters_per_epoch", type=int_or_none, default=None, help="Restrict the number of iterations for training per epoch")
-        group.add_argument("--batch_size", type=int, default=20, help="The mini-batch size used for training (global, over all processes)")
-        group.add_argument("--valid_batch_size", type=int_or_none, default=None, help="If not given, the value of --batch_size is used")
-        group.add_argument("--batch_bins", type=int, default=1000000, help="The number of batch bins (batch_type numel)")
-        group.add_argument("--valid_batch_bins", type=int_or_none, default=None, help="If not given, the value of --batch_bins is used")
-        group.add_argument("--train_shape_file", type=str, action="append", default=[], help="Shape files from --collect_stats (or key lists in --collect_stats mode)")
-        group.add_argument("--valid_shape_file", type=str, action="append", default=[])
-
-        group = parser.add_argument_group("Sequence iterator related")
-        group.add_argument("--batch_type", type=str, default="folded", choices=list(BATCH_TYPES), help="\n".join(f"{k}: {v}" for k, v in BATCH_TYPES.items()))
-        group.add_argument("--valid_batch_type", type=str_or_none, default=None, choices=list(BATCH_TYPES) + [None], help="If not given, the value of --batch_type is used")
-        group.add_argument("--fold_length", type=int, action="append", default=[], help="fold_length for each shape file (batch_type folded)")
-        group.add_argument("--sort_in_batch", type=str, default="descending", choices=["descending", "ascending"], help="Sort the samples in each mini-batch by length")
-        group.add_argument("--shuffle_within_batch", type=str2bool, default=False, help="Shuffle the samples inside each mini-batch")
-        group.add_argument("--sort_batch", type=str, default="descending", choices=["descending", "ascending"], help="Sort the mini-batches by length")
-
-        group = parser.add_argument_group("Chunk iterator related")
-        group.add_argument("--chunk_length", type=str, default="500", help="Chunk length in samples: '32000', '16000,32000' or '16000-32000'")
-        group.add_argument("--chunk_shift_ratio", type=float, default=0.5, help="Shift between chunks as a fraction of the chunk length")
-        group.add_argument("--num_cache_chunks", type=int, default=1024, help="Chunks cached (and shuffled) before mini-batches are drawn")
-        group.add_argument("--chunk_excluded_key_prefixes", type=str, nargs="+", default=[], help="Data names starting with these are not chunked")
-
-        group = parser.add_argument_group("Dataset related")
-        group.add_argument(
-            "--train_data_path_and_name_and_type",
-            type=str2triple_str,
-            action="append",
-            default=[],
-            help="e.g. --train_data_path_and_name_and_type data/tr/wav.scp,speech_mix,sound; types: " + ", ".join(DATA_TYPES),
-        )
-        group.add_argument("--valid_data_path_and_name_and_type", type=str2triple_str, action="append", default=[])
-        group.add_argument("--allow_variable_data_keys", type=str2bool, default=False, help="Allow data names the task does not know")
-
-        group = parser.add_argument_group("Optimizer related")
-        group.add_argument("--optim", type=lambda x: x.lower(), default="adam", choices=list(optim_classes), help="The optimizer type")
-        group.add_argument("--optim_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the optimizer")
-        group.add_argument("--scheduler", type=lambda x: str_or_none(x.lower()), default=None, choices=list(scheduler_classes) + [None], help="The lr scheduler type")
-        group.add_argument("--scheduler_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the lr scheduler")
-
-        group = parser.add_argument_group("ESPnet options not implemented here (accepted at their default only)")
-        for name, default in cls.unsupported_options.items():
-            group.add_argument(
-                f"--{name}", type=str if isinstance(default, str) else yaml.safe_load, default=copy.deepcopy(default), help=argparse.SUPPRESS
-            )
-
+        add_common_arguments(parser)
+        add_distributed_arguments(parser)
+        add_cudnn_arguments(parser)
+        add_collect_stats_arguments(parser)
+        add_trainer_arguments(parser)
+        add_pretraining_arguments(parser)
+        add_batch_sampler_arguments(parser)
+        add_sequence_iterator_arguments(parser)
+        add_chunk_iterator_arguments(parser)
+        add_dataset_arguments(parser)
+        add_optimizer_arguments(parser)
+        add_unsupported_arguments(parser, cls.unsupported_options)
         cls.add_task_arguments(parser)
         return parser
 
@@ -674,3 +540,174 @@ class AbsTask:
             distributed_option=distributed_option,
         )
 
+
+# ------------------------------------------------------------------ the option groups of get_parser (ESPnet's order)
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Common configuration")
+    group.add_argument("--print_config", action="store_true", help="Print the config (defaults, --config and command line resolved) and exit")
+    group.add_argument(
+        "--log_level",
+        type=lambda x: x.upper(),
+        default="INFO",
+        choices=("ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"),
+        help="The verbose level of logging",
+    )
+    group.add_argument("--dry_run", type=str2bool, default=False, help="Perform process without training")
+    group.add_argument(
+        "--iterator_type",
+        type=str,
+        choices=["sequence", "chunk"],
+        default="sequence",
+        help="sequence: one mini-batch per batch of the sampler; chunk: fixed-length chunks of utterances",
+    )
+    group.add_argument("--valid_iterator_type", type=str, choices=["sequence", "chunk", None], default=None, help="Iterator for validation (default: --iterator_type)")
+    group.add_argument("--output_dir", type=str_or_none, default=None, help="The experiment directory")
+    group.add_argument("--ngpu", type=int, default=0, help="GPUs to use (0: CPU). Under torchrun: GPUs per process (0 or 1)")
+    group.add_argument("--seed", type=int, default=0, help="Random seed")
+    group.add_argument("--num_workers", type=int, default=1, help="The number of workers used for DataLoader")
+    group.add_argument(
+        "--num_att_plot",
+        type=int,
+        default=3,
+        help="The number of attention maps ESPnet plots per epoch; enhancement models have no "
+        "attention maps to plot, so this option is accepted and logged only",
+    )
+    group.add_argument(
+        "--num_threads",
+        type=int_or_none,
+        default=None,
+        help="torch CPU threads per process (default on CPU: the cores left by the loader workers, shared by the processes)",
+    )
+
+
+def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("distributed training related")
+    group.add_argument("--dist_backend", default="nccl", type=str, help="distributed backend (gloo is used on CPU)")
+    group.add_argument("--dist_init_method", type=str, default="env://", help='if init_method="env://", MASTER_ADDR and MASTER_PORT are read from the environment (torchrun sets them)')
+    group.add_argument("--dist_world_size", default=None, type=int_or_none, help="number of processes for distributed training")
+    group.add_argument("--dist_rank", type=int_or_none, default=None, help="node rank for distributed training")
+    group.add_argument("--local_rank", type=int_or_none, default=None, help="local rank (torchrun sets LOCAL_RANK)")
+    group.add_argument("--dist_master_addr", default=None, type=str_or_none, help="The master address for distributed training")
+    group.add_argument("--dist_master_port", default=None, type=int_or_none, help="The master port for distributed training")
+    group.add_argument(
+        "--multiprocessing_distributed",
+        default=False,
+        type=str2bool,
+        help="Spawn one process per GPU on this machine (implied by --ngpu > 1); with --ngpu 0, "
+        "--dist_world_size CPU processes with gloo",
+    )
+    group.add_argument("--unused_parameters", type=str2bool, default=False, help="DDP find_unused_parameters")
+
+
+def add_cudnn_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("cudnn mode related")
+    group.add_argument("--cudnn_enabled", type=str2bool, default=torch.backends.cudnn.enabled, help="Enable CUDNN")
+    group.add_argument("--cudnn_benchmark", type=str2bool, default=torch.backends.cudnn.benchmark, help="Enable cudnn-benchmark mode")
+    group.add_argument("--cudnn_deterministic", type=str2bool, default=True, help="Enable cudnn-deterministic mode")
+
+
+def add_collect_stats_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("collect stats mode related")
+    group.add_argument("--collect_stats", type=str2bool, default=False, help='Write the shape files (and feature statistics) to --output_dir/{train,valid}/ and exit')
+
+
+def add_trainer_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Trainer related")
+    group.add_argument("--max_epoch", type=int, default=40, help="The maximum number epoch to train")
+    group.add_argument("--patience", type=int_or_none, default=None, help="Stop after this many epochs without improvement of --early_stopping_criterion")
+    group.add_argument("--val_scheduler_criterion", type=str, nargs=2, default=("valid", "loss"), help="The criterion used for the value given to the lr scheduler")
+    group.add_argument("--early_stopping_criterion", type=str, nargs=3, default=("valid", "loss", "min"), help="The criterion used for judging of early stopping")
+    group.add_argument(
+        "--best_model_criterion",
+        type=str2triple_str,
+        nargs="+",
+        default=[("train", "loss", "min"), ("valid", "loss", "min"), ("train", "acc", "max"), ("valid", "acc", "max")],
+        help="The criteria used for selecting the best models: phase,key,mode (e.g. valid,loss,min)",
+    )
+    group.add_argument("--keep_nbest_models", type=int, nargs="+", default=[10], help="Keep (and average) this many best models per criterion")
+    group.add_argument("--grad_clip", type=float, default=5.0, help="Gradient norm threshold to clip (0: no clipping)")
+    group.add_argument("--grad_clip_type", type=float, default=2.0, help="The type of the used p-norm for gradient clip. Can be inf")
+    group.add_argument("--accum_grad", type=int, default=1, help="The number of gradient accumulation")
+    group.add_argument("--no_forward_run", type=str2bool, default=False, help="Just only iterating data loading without model forwarding and training")
+    group.add_argument("--resume", type=str2bool, default=False, help="Continue from --output_dir/checkpoint.pth if it exists")
+    group.add_argument("--train_dtype", default="float32", choices=["float32", "float64"], help="Data type for training")
+    group.add_argument("--use_amp", type=str2bool, default=False, help="Automatic mixed precision (bfloat16 on CPU, float16 with a grad scaler on CUDA)")
+    group.add_argument("--amp_dtype", type=str_or_none, default=None, choices=["float16", "bfloat16", None], help="AMP dtype (default: float16 on CUDA, bfloat16 on CPU)")
+    group.add_argument("--log_interval", type=int_or_none, default=None, help="Log every this many steps (default: ~20 times per epoch)")
+    group.add_argument("--use_matplotlib", type=str2bool, default=True, help="Write training curves to images/*.png")
+    group.add_argument("--use_tensorboard", type=str2bool, default=True, help="Write tensorboard logs to tensorboard/")
+    group.add_argument("--detect_anomaly", type=str2bool, default=False, help="torch.autograd anomaly detection (slow; for debugging)")
+    group.add_argument("--max_nonfinite_steps", type=int, default=100, help="Stop after this many steps in a row with a non-finite loss or gradient")
+
+
+def add_pretraining_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Pretraining model related")
+    group.add_argument(
+        "--init_param",
+        type=str,
+        default=[],
+        nargs="*",
+        help="Initialize from .pth files: <file>[:<src_key>[:<dst_key>[:<exclude_keys>]]], "
+        "e.g. exp/a/valid.loss.ave.pth:separator:separator",
+    )
+    group.add_argument("--ignore_init_mismatch", type=str2bool, default=False, help="Skip parameters with mismatched shapes in --init_param")
+    group.add_argument("--freeze_param", type=str, default=[], nargs="*", help="Freeze parameters whose names start with these prefixes")
+
+
+def add_batch_sampler_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("BatchSampler related")
+    group.add_argument("--num_iters_per_epoch", type=int_or_none, default=None, help="Restrict the number of iterations for training per epoch")
+    group.add_argument("--batch_size", type=int, default=20, help="The mini-batch size used for training (global, over all processes)")
+    group.add_argument("--valid_batch_size", type=int_or_none, default=None, help="If not given, the value of --batch_size is used")
+    group.add_argument("--batch_bins", type=int, default=1000000, help="The number of batch bins (batch_type numel)")
+    group.add_argument("--valid_batch_bins", type=int_or_none, default=None, help="If not given, the value of --batch_bins is used")
+    group.add_argument("--train_shape_file", type=str, action="append", default=[], help="Shape files from --collect_stats (or key lists in --collect_stats mode)")
+    group.add_argument("--valid_shape_file", type=str, action="append", default=[])
+
+
+def add_sequence_iterator_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Sequence iterator related")
+    group.add_argument("--batch_type", type=str, default="folded", choices=list(BATCH_TYPES), help="\n".join(f"{k}: {v}" for k, v in BATCH_TYPES.items()))
+    group.add_argument("--valid_batch_type", type=str_or_none, default=None, choices=list(BATCH_TYPES) + [None], help="If not given, the value of --batch_type is used")
+    group.add_argument("--fold_length", type=int, action="append", default=[], help="fold_length for each shape file (batch_type folded)")
+    group.add_argument("--sort_in_batch", type=str, default="descending", choices=["descending", "ascending"], help="Sort the samples in each mini-batch by length")
+    group.add_argument("--shuffle_within_batch", type=str2bool, default=False, help="Shuffle the samples inside each mini-batch")
+    group.add_argument("--sort_batch", type=str, default="descending", choices=["descending", "ascending"], help="Sort the mini-batches by length")
+
+
+def add_chunk_iterator_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Chunk iterator related")
+    group.add_argument("--chunk_length", type=str, default="500", help="Chunk length in samples: '32000', '16000,32000' or '16000-32000'")
+    group.add_argument("--chunk_shift_ratio", type=float, default=0.5, help="Shift between chunks as a fraction of the chunk length")
+    group.add_argument("--num_cache_chunks", type=int, default=1024, help="Chunks cached (and shuffled) before mini-batches are drawn")
+    group.add_argument("--chunk_excluded_key_prefixes", type=str, nargs="+", default=[], help="Data names starting with these are not chunked")
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Dataset related")
+    group.add_argument(
+        "--train_data_path_and_name_and_type",
+        type=str2triple_str,
+        action="append",
+        default=[],
+        help="e.g. --train_data_path_and_name_and_type data/tr/wav.scp,speech_mix,sound; types: " + ", ".join(DATA_TYPES),
+    )
+    group.add_argument("--valid_data_path_and_name_and_type", type=str2triple_str, action="append", default=[])
+    group.add_argument("--allow_variable_data_keys", type=str2bool, default=False, help="Allow data names the task does not know")
+
+
+def add_optimizer_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Optimizer related")
+    group.add_argument("--optim", type=lambda x: x.lower(), default="adam", choices=list(optim_classes), help="The optimizer type")
+    group.add_argument("--optim_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the optimizer")
+    group.add_argument("--scheduler", type=lambda x: str_or_none(x.lower()), default=None, choices=list(scheduler_classes) + [None], help="The lr scheduler type")
+    group.add_argument("--scheduler_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the lr scheduler")
+
+
+def add_unsupported_arguments(parser: argparse.ArgumentParser, options: Dict[str, Any]) -> None:
+    """ESPnet options this toolkit does not implement: accepted at their only value (`options`), hidden from --help."""
+    group = parser.add_argument_group("ESPnet options not implemented here (accepted at their default only)")
+    for name, default in options.items():
+        group.add_argument(
+            f"--{name}", type=str if isinstance(default, str) else yaml.safe_load, default=copy.deepcopy(default), help=argparse.SUPPRESS
+        )
