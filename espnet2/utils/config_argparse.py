@@ -8,7 +8,7 @@ options given on the command line win, and `--<name>_conf key=value` merges into
 import argparse
 from pathlib import Path
 
-import yaml
+from espnet2.utils.config_io import load_config
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -23,17 +23,10 @@ class ArgumentParser(argparse.ArgumentParser):
         _args, _ = super().parse_known_args(args, namespace)
         if _args.config is not None:
             path = Path(_args.config)
-            if not path.exists():
-                self.error(f"--config: no such file: {path}")
-            with path.open("r", encoding="utf-8") as f:
-                try:
-                    d = yaml.safe_load(f)
-                except yaml.YAMLError as e:
-                    self.error(f"--config: {path} is not valid YAML: {e}")
-            if d is None:
-                d = {}
-            if not isinstance(d, dict):
-                self.error(f"--config: {path} must hold a mapping of option: value, got {type(d).__name__}")
+            try:
+                d = load_config(path)
+            except (FileNotFoundError, ValueError) as e:
+                self.error(f"--config: {e}")
             dests = {action.dest for action in self._actions}
             unknown = [k for k in d if k not in dests]
             if unknown:

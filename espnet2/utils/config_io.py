@@ -1,4 +1,9 @@
-"""Config and checkpoint I/O: reading a YAML config, config merging, config.yaml values, `.pth` loading."""
+"""Config and checkpoint I/O: the one YAML config reader, config merging, config.yaml values, `.pth` loading.
+
+`load_config` is the reader behind `--config` (espnet2.utils.config_argparse), `config.yaml` of a trained
+model (`AbsTask.build_model_from_file`) and the inference/benchmark configs; its errors name the file,
+the line and what to do.
+"""
 
 import copy
 import inspect
@@ -10,17 +15,36 @@ import yaml
 
 
 def load_config(path: Union[Path, str]) -> Dict[str, Any]:
-    """Read a YAML config; errors name the file."""
+    """Read a YAML config: a mapping of option: value (an empty file is an empty mapping).
+
+    Raises:
+        FileNotFoundError: `path` is not a file.
+        ValueError: not valid YAML (the message gives the line and column), or not a mapping.
+    """
     path = Path(path)
+    if not path.is_file():
+        what = "is a directory, not a YAML file" if path.is_dir() else "no such file"
+        raise FileNotFoundError(f"{path}: {what}; check the path (a relative path starts at {Path.cwd()})")
+    data = path.read_bytes()
     try:
-        with path.open("r", encoding="utf-8") as f:
-            args = yaml.safe_load(f)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ValueError(f"{path}: not UTF-8 text (line {line}); save the config as UTF-8") from None
+    try:
+        args = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise ValueError(f"{path}: not valid YAML: {e}") from None
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ValueError(f"{path}: not valid YAML{where}: {problem}; fix the YAML syntax there") from None
     if args is None:
         args = {}
     if not isinstance(args, dict):
-        raise ValueError(f"{path}: expected a mapping of option: value at the top level")
+        raise ValueError(
+            f"{path}: expected a mapping of option: value at the top level, got a {type(args).__name__}; "
+            "write one 'option: value' per line"
+        )
     return args
 
 
