@@ -399,6 +399,49 @@ def _weight_matrices(w_in: torch.Tensor, w_out: torch.Tensor):
     return w_in.permute(2, 1, 0).reshape(k * c, 2 * hidden), w_out.permute(0, 2, 1).reshape(hidden, k * c)
 
 
+class ConvDeconv1d(nn.Module):
+    """`ffn_type: conv1d`: Conv1d (stride S, no padding) -> SiLU -> ConvTranspose1d, along one sequence axis.
+
+    As in the published TF-Locoformer, the output keeps positions D//2 .. D//2+L-1 (D = K - S) without padding,
+    which covers the sequence only when D is 0 or 1 and (L - K) is a multiple of S: other settings are refused.
+
+    Args:
+        dim: channels C.  hidden: hidden channels.  kernel: K.  shift: S (conv stride).
+    """
+
+    def __init__(self, dim: int, hidden: int, kernel: int, shift: int, dropout: float = 0.0):
+        super().__init__()
+        if kernel - shift not in (0, 1):
+            raise ValueError(
+                f"ffn_type conv1d needs conv1d_kernel - conv1d_shift of 0 or 1 (got {kernel} - {shift}): its output "
+                "is cropped without padding and cannot cover the sequence otherwise; use swiglu_conv1d"
+            )
+        self.net = nn.Sequential(
+            nn.Conv1d(dim, hidden, kernel, stride=shift),
+            nn.SiLU(),
+            nn.Dropout(dropout),
+            nn.ConvTranspose1d(hidden, dim, kernel, stride=shift),
+            nn.Dropout(dropout),
+        )
+        self.kernel, self.shift = kernel, shift
+        self.offset = (kernel - shift) // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [A, L, R, C] -> [A, L, R, C], convolving along L (A and R are batch axes)."""
+        a, seq_len, r, c = x.shape
+        if seq_len < self.kernel or (seq_len - self.kernel) % self.shift:
+            raise ValueError(
+                f"ffn_type conv1d: a sequence of {seq_len} does not fit conv1d_kernel {self.kernel} / conv1d_shift "
+                f"{self.shift} (needs length >= kernel and (length - kernel) a multiple of the shift)"
+            )
+        y = self.net(x.transpose(1, 2).reshape(a * r, seq_len, c).transpose(1, 2))  # [A*R, C, L']
+        y = y[..., self.offset : self.offset + seq_len]
+        return y.transpose(1, 2).reshape(a, r, seq_len, c).transpose(1, 2)
+
+
+FFN_TYPES = {"swiglu_conv1d": SwiGLUConvDeconv1d, "conv1d": ConvDeconv1d}
+
+
 class LocoformerBlock(nn.Module):
     """Norm-attention-FFN block along the sequence axis L of a channels-last `[A, L, R, C]` tensor.
 
@@ -432,13 +475,13 @@ class LocoformerBlock(nn.Module):
                 f"ffn_type {ffn_type} and ffn_hidden_dim {ffn_hidden_dim} must be lists of the same length, 1 or 2"
             )
         for f_type in ffn_type:
-            if f_type != "swiglu_conv1d":
-                raise ValueError(f"ffn_type={f_type!r} is not supported; use 'swiglu_conv1d'")
+            if f_type not in FFN_TYPES:
+                raise ValueError(f"ffn_type={f_type!r} is not supported; use {' or '.join(map(repr, FFN_TYPES))}")
         self.ffn_norm = nn.ModuleList()
         self.ffn = nn.ModuleList()
-        for f_dim in ffn_hidden_dim[::-1]:
+        for f_type, f_dim in zip(ffn_type[::-1], ffn_hidden_dim[::-1]):
             self.ffn_norm.append(make_norm(norm_type, num_groups, emb_dim, eps))
-            self.ffn.append(SwiGLUConvDeconv1d(emb_dim, f_dim, conv1d_kernel, conv1d_shift, dropout))
+            self.ffn.append(FFN_TYPES[f_type](emb_dim, f_dim, conv1d_kernel, conv1d_shift, dropout))
         self.attn_norm = make_norm(norm_type, num_groups, emb_dim, eps)
         self.attn = MultiHeadSelfAttention(emb_dim, attention_dim, n_heads, rope, dropout)
 
@@ -464,8 +507,8 @@ class TFLocoformerBlock(nn.Module):
     """Frequency path, then frame path (`tf_order: ft`), optionally followed by a speaker path.
 
     Channels last: [N, T, F, C] -> [N, T, F, C]. With `spk_rope` given (TISDiSS refinement blocks) the block
-    maps [B, J, T, F, C] -> [B, J, T, F, C] and `spk_path` models the J speakers with a single FFN (hidden
-    size: the last entry of the config's `ffn_hidden_dim`).
+    maps [B, J, T, F, C] -> [B, J, T, F, C] and `spk_path` models the J speakers with a single SwiGLU FFN
+    (hidden size: the last entry of the config's `ffn_hidden_dim`; `ffn_type` does not apply to it).
     """
 
     def __init__(
@@ -484,7 +527,7 @@ class TFLocoformerBlock(nn.Module):
         self.frame_path = LocoformerBlock(rope_time, **block_conf)
         if spk_rope is not None:
             spk_conf = dict(block_conf)
-            spk_conf["ffn_type"] = as_list(block_conf.get("ffn_type", "swiglu_conv1d"))[-1:]
+            spk_conf["ffn_type"] = ["swiglu_conv1d"]  # whatever ffn_type says (the published block's default)
             spk_conf["ffn_hidden_dim"] = as_list(block_conf.get("ffn_hidden_dim", 384))[-1:]
             self.spk_path = LocoformerBlock(spk_rope, **spk_conf)
         else:

@@ -5,10 +5,12 @@ import pytest
 import torch
 
 from espnet2.enh.layers.tflocoformer import (
+    ConvDeconv1d,
     MultiHeadSelfAttention,
     RMSGroupNorm,
     RotaryEmbedding,
     SwiGLUConvDeconv1d,
+    TFLocoformerBlock,
 )
 
 
@@ -126,3 +128,38 @@ def test_swiglu_padding_rule():
     assert (left, right) == (3, 3)  # Lp = ceil((10 + 6 - 4) / 1) * 1 + 4 = 16
     ffn = SwiGLUConvDeconv1d(2, 2, kernel=4, shift=2)
     assert ffn.padding(9) == (2, 3)  # D = 2, Lp = ceil((9 + 4 - 4) / 2) * 2 + 4 = 14, right = 14 - 9 - 2
+
+
+@pytest.mark.parametrize("kernel, shift, length", [(1, 1, 7), (2, 1, 7), (2, 1, 2), (3, 3, 9), (3, 2, 7)])
+def test_conv_ffn_equals_direct_formula(kernel, shift, length):
+    """`ffn_type: conv1d`: conv (no padding) -> SiLU -> transposed conv, positions D//2 .. D//2+L-1 kept."""
+    torch.manual_seed(0)
+    ffn = ConvDeconv1d(6, 10, kernel, shift).double()
+    x = torch.randn(2, length, 3, 6, dtype=torch.float64)
+    seqs = x.transpose(1, 2).reshape(6, length, 6).transpose(1, 2)  # [A*R, C, L]
+    conv, deconv = ffn.net[0], ffn.net[3]
+    h = torch.nn.functional.silu(torch.nn.functional.conv1d(seqs, conv.weight, conv.bias, stride=shift))
+    y = torch.nn.functional.conv_transpose1d(h, deconv.weight, deconv.bias, stride=shift)
+    offset = (kernel - shift) // 2
+    expected = y[..., offset : offset + length].transpose(1, 2).reshape(2, 3, length, 6).transpose(1, 2)
+    torch.testing.assert_close(ffn(x), expected, rtol=1e-12, atol=1e-12)
+    assert [k for k, _ in ffn.named_parameters()] == ["net.0.weight", "net.0.bias", "net.3.weight", "net.3.bias"]
+
+
+def test_conv_ffn_refuses_what_cannot_cover_the_sequence():
+    with pytest.raises(ValueError, match="conv1d_kernel - conv1d_shift"):
+        ConvDeconv1d(6, 10, 4, 1)  # the published crop would be 2 samples short
+    with pytest.raises(ValueError, match="does not fit"):
+        ConvDeconv1d(6, 10, 3, 3)(torch.randn(1, 10, 1, 6))
+
+
+def test_speaker_path_has_one_swiglu_ffn_of_the_last_hidden_size():
+    rope = RotaryEmbedding(4)
+    block = TFLocoformerBlock(rope, rope, rope, emb_dim=8, num_groups=2, n_heads=2, attention_dim=8,
+                              ffn_type=["swiglu_conv1d", "conv1d"], ffn_hidden_dim=[12, 20], conv1d_kernel=2,
+                              norm_type="layernorm")  # fmt: skip
+    assert [type(f).__name__ for f in block.freq_path.ffn] == ["ConvDeconv1d", "SwiGLUConvDeconv1d"]  # reversed
+    assert [type(f).__name__ for f in block.spk_path.ffn] == ["SwiGLUConvDeconv1d"]
+    assert block.spk_path.ffn[0].hidden == 20
+    out = block(torch.randn(1, 2, 5, 7, 8))
+    assert out.shape == (1, 2, 5, 7, 8) and torch.isfinite(out).all()
