@@ -14,9 +14,10 @@ class ESPnetEnhancementModel(torch.nn.Module):
     """Encoder -> separator -> decoder, with the loss over the main and every auxiliary estimate.
 
     Signal path: (optionally) divide the mixture [B, N] by its unbiased std, encode to complex [B, T, F],
-    separate into J estimates (+ auxiliary estimates in training), decode each to [B, N], multiply by the std.
-    The training loss is the mean of the loss of the main estimate and of every auxiliary estimate, each
-    solving its own permutation when the wrapper says so.
+    separate into J estimates (+ the auxiliary estimates of the exits, for the training and validation loss),
+    decode each to [B, N], multiply by the std.
+    The loss of each wrapper is the mean of its loss on the main estimate and on every auxiliary estimate (each
+    solving its own permutation with `independent_perm`); the total is the weighted sum over wrappers.
 
     Args:
         encoder, separator, decoder: the three parts.
@@ -56,6 +57,9 @@ class ESPnetEnhancementModel(torch.nn.Module):
         self.separator = separator
         self.decoder = decoder
         self.loss_wrappers = torch.nn.ModuleList(loss_wrappers or [])
+        names = [w.criterion.name for w in self.loss_wrappers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"criterions: duplicated loss names are not allowed: {names} (give each a `name`)")
         self.num_spk = separator.num_spk
         self.normalize_variance = normalize_variance
         self.normalize_variance_per_ch = normalize_variance_per_ch
@@ -82,33 +86,45 @@ class ESPnetEnhancementModel(torch.nn.Module):
 
     def forward_enhance(
         self, speech_mix: torch.Tensor, speech_lengths: Optional[torch.Tensor] = None
-    ) -> Tuple[List[torch.Tensor], List[List[torch.Tensor]]]:
-        """-> (main: J [B, N], aux: list of auxiliary estimates, each J [B, N]; empty outside training)."""
+    ) -> Tuple[List[torch.Tensor], Optional[List[List[torch.Tensor]]]]:
+        """-> (main: J [B, N], aux: the auxiliary estimates, each J [B, N]; None if the separator gives none)."""
         lengths = self._lengths(speech_mix, speech_lengths)
         mix, std = self._normalize(speech_mix)
         feats, flens = self.encoder(mix, lengths)
         spec, _, others = self.separator(feats, flens)
-        aux = [self._decode(est, lengths, std) for est in others.get("aux_speech_pre", [])]
+        aux = others.get("aux_speech_pre")
+        if aux is not None:
+            aux = [self._decode(est, lengths, std) for est in aux]
         return self._decode(spec, lengths, std), aux
 
     def forward_loss(
-        self, refs: List[torch.Tensor], main: List[torch.Tensor], aux: List[List[torch.Tensor]]
+        self, refs: List[torch.Tensor], main: List[torch.Tensor], aux: Optional[List[List[torch.Tensor]]]
     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        """Mean over estimates (main, then each auxiliary) of the weighted sum of the wrappers' losses."""
+        """Weighted sum over wrappers of the mean of the wrapper's loss over the main and the auxiliary estimates.
+
+        As in the published ESPnet-Enh model: wrapper w on the main estimate receives the permutation found by
+        wrapper w-1 on it, and on each auxiliary estimate the one wrapper w found on the main estimate (used
+        only when `independent_perm` is false); criteria with `only_for_test` are skipped in training.
+        Stats: `<name>` and, when the separator returns exits, `<name>_mainloss` (main estimate) and
+        `<name>_aux{k}loss` (auxiliary estimate k), each unweighted.
+        """
         stats: Dict[str, torch.Tensor] = {}
-        losses = []
-        for tag, est in [("main", main)] + [(f"aux{k}", a) for k, a in enumerate(aux)]:
-            total, others = 0.0, {}
-            for wrapper in self.loss_wrappers:
-                loss, wstats, others = wrapper(refs, est, others)
-                total = total + wrapper.weight * loss
-                for name, value in wstats.items():
-                    if aux:
-                        stats[f"{name}_{tag}loss"] = value
-                    if tag == "main":
-                        stats[name] = value
-            losses.append(total)
-        return torch.stack(losses).mean(), stats
+        total, others = 0.0, {}
+        for wrapper in self.loss_wrappers:
+            if self.training and getattr(wrapper.criterion, "only_for_test", False):
+                continue  # a validation-only criterion
+            loss, wstats, others = wrapper(refs, main, others)
+            if aux is not None:
+                name = wrapper.criterion.name
+                aux_losses = [wrapper(refs, est, others)[0] for est in aux]
+                stats[f"{name}_mainloss"] = loss.detach()
+                stats.update({f"{name}_aux{k}loss": a.detach() for k, a in enumerate(aux_losses)})
+                loss = (loss + sum(aux_losses)) / (len(aux_losses) + 1)
+            stats.update(wstats)
+            total = total + wrapper.weight * loss
+        if not torch.is_tensor(total):
+            raise ValueError("criterions: every criterion is only_for_test; training needs at least one other")
+        return total, stats
 
     def collect_feats(self, speech_mix: torch.Tensor, speech_mix_lengths: torch.Tensor, **kwargs):
         """For the stats stage: the raw mixture is the feature."""

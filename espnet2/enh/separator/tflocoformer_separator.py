@@ -43,13 +43,63 @@ def check_flash_attention(flash_attention: bool):
         raise ValueError(f"flash_attention must be true or false, got {flash_attention!r}")
 
 
+def check_block_conf(separator: str, norm_type, ffn_type, ffn_hidden_dim):
+    """Refuse the published defaults that the official code itself cannot build, saying what to write.
+
+    The published `norm_type` default "rmsgrouporm" is misspelt (the official block asserts on it), and a single
+    `ffn_type` string or `ffn_hidden_dim` integer fails there too (it reverses them as lists). Combinations that
+    fail inside the published forward are refused as well.
+    """
+    where = f"separator_conf ({separator})"
+    if norm_type == "rmsgrouporm":
+        raise ValueError(
+            f"{where}: norm_type: the published default 'rmsgrouporm' is a misspelling that the official code "
+            "rejects; write norm_type: rmsgroupnorm (the published models) or layernorm"
+        )
+    if not isinstance(ffn_type, (list, tuple)):
+        raise ValueError(
+            f"{where}: ffn_type: a single string ({ffn_type!r}; the published default is 'swiglu_conv1d') fails in "
+            "the official code; write a list of one or two FFN types, e.g. ffn_type: [swiglu_conv1d, swiglu_conv1d] "
+            "(Macaron style, the published models) with ffn_hidden_dim: [384, 384]"
+        )
+    lists_match = isinstance(ffn_hidden_dim, (list, tuple)) and len(ffn_hidden_dim) == len(ffn_type)
+    if not lists_match or len(ffn_type) not in (1, 2):
+        raise ValueError(
+            f"{where}: ffn_hidden_dim: {ffn_hidden_dim!r} (the published default is the integer 384, which fails in "
+            f"the official code) must be a list as long as ffn_type {list(ffn_type)} (one or two entries), "
+            "e.g. ffn_hidden_dim: [384, 384]"
+        )
+    # The published blocks reshape the RMSGroupNorm output of their permuted input with .view(), which fails when
+    # that output goes straight into attention (one FFN) or into a conv1d FFN (the first, before attention).
+    if norm_type == "rmsgroupnorm" and (len(ffn_type) == 1 or ffn_type[0] == "conv1d"):
+        raise ValueError(
+            f"{where}: ffn_type {list(ffn_type)} with norm_type rmsgroupnorm fails inside the published code (it "
+            "views a permuted tensor); use two FFNs with swiglu_conv1d first, e.g. [swiglu_conv1d, swiglu_conv1d], "
+            "or norm_type: layernorm"
+        )
+
+
 class TFLocoformerSeparator(AbsSeparator):
     """TF-Locoformer: `conv` -> n_layers TFLocoformerBlocks (`blocks.{i}`) -> `deconv` to J complex outputs.
 
+    Defaults are the published code's (MERL's TF-Locoformer), so that a config.yaml that omits an option builds
+    the published model. Two of them cannot work there and are refused here with what to write instead:
+    `norm_type` ("rmsgrouporm", misspelt) and `ffn_type` / `ffn_hidden_dim` (a string and an integer).
+    TF-Locoformer-M: n_layers 6, norm_type rmsgroupnorm, ffn_type [swiglu_conv1d, swiglu_conv1d],
+    ffn_hidden_dim [384, 384], the other options at their defaults.
+
     Args:
         input_dim: number of frequency bins F (unused beyond bookkeeping; the model is F-agnostic).
-        num_spk: J.  n_layers: blocks.  emb_dim: C.  Other arguments: see LocoformerBlock.
+        num_spk: J.  n_layers: blocks.  emb_dim: C.
+        norm_type: "rmsgroupnorm" or "layernorm".  num_groups: RMSGroupNorm groups.  tf_order: "ft" or "tf".
+        n_heads, attention_dim: self-attention.
+        ffn_type, ffn_hidden_dim: lists of one or two FFNs ("swiglu_conv1d" or "conv1d"); two make the block
+            Macaron style.  conv1d_kernel, conv1d_shift: their convolution.  dropout, eps.
         flash_attention: accepted for config compatibility; PyTorch's SDPA chooses the kernel.
+
+    References:
+        K. Saijo, G. Wichern, F. G. Germain, Z. Pan and J. Le Roux, "TF-Locoformer: Transformer with Local
+        Modeling by Convolution for Speech Separation and Enhancement," in Proc. IWAENC, 2024.
     """
 
     def __init__(
@@ -57,22 +107,27 @@ class TFLocoformerSeparator(AbsSeparator):
         input_dim: int,
         num_spk: int = 2,
         n_layers: int = 6,
+        # general setup
         emb_dim: int = 128,
-        norm_type: str = "rmsgroupnorm",
+        norm_type: str = "rmsgrouporm",  # the published default; unusable, configs must give it
         num_groups: int = 4,
         tf_order: str = "ft",
+        # self-attention
         n_heads: int = 4,
         flash_attention: bool = False,
         attention_dim: int = 128,
-        ffn_type: Union[str, Sequence[str]] = ("swiglu_conv1d", "swiglu_conv1d"),
-        ffn_hidden_dim: Union[int, Sequence[int]] = (384, 384),
+        # feed-forward networks
+        ffn_type: Union[str, Sequence[str]] = "swiglu_conv1d",  # the published default; unusable, give a list
+        ffn_hidden_dim: Union[int, Sequence[int]] = 384,  # the published default; unusable, give a list
         conv1d_kernel: int = 4,
         conv1d_shift: int = 1,
         dropout: float = 0.0,
+        # others
         eps: float = 1.0e-5,
     ):
         super().__init__()
         check_flash_attention(flash_attention)
+        check_block_conf("tflocoformer", norm_type, ffn_type, ffn_hidden_dim)
         self._num_spk = num_spk
         self.conv = input_conv(emb_dim, eps)
         block_conf = dict(

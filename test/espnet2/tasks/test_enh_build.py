@@ -6,23 +6,48 @@ import pytest
 import torch
 import yaml
 
-from espnet2.bin.enh_benchmark import preset_config
+from espnet2.tasks.abs_task import load_config
 from espnet2.tasks.enh import EnhancementTask, separator_choices
-from test.golden import assert_close_rel, load_case
+from test.golden import REPO, assert_close_rel, load_case
+
+RECIPE_CONF = REPO / "egs2/wsj0_2mix/enh1/conf"
+FLAGSHIP = RECIPE_CONF / "efficient_train/tisdiss/train_enh_tisdiss_tflocoformer_en-residual_en1x2_re1x6_l1+1x6.yaml"
+TFLOCOFORMER_M = RECIPE_CONF / "tuning/train_enh_tflocoformer.yaml"
+STFT_8K = dict(n_fft=128, hop_length=64)
+PIT_SI_SNR = [dict(name="si_snr", conf=dict(eps=1e-7), wrapper="pit", wrapper_conf=dict(independent_perm=True))]
+
+
+def tiny_config():
+    """The flagship's separator at emb 16 with M_re 3 (the mini recipe's size), every flagship value explicit."""
+    conf = load_config(FLAGSHIP)
+    separator_conf = {**conf["separator_conf"], "emb_dim": 16, "attention_dim": 16, "n_heads": 2,
+                      "ffn_hidden_dim": [32, 32], "reconstructor_repeat_times": 3}  # fmt: skip
+    return dict(
+        encoder="stft", encoder_conf=STFT_8K, decoder="stft", decoder_conf=STFT_8K, separator="tisdiss",
+        separator_conf=separator_conf, criterions=PIT_SI_SNR, model_conf=dict(normalize_variance=True),
+    )  # fmt: skip
 
 
 def test_registry_builds_separator_from_config_values():
-    conf = preset_config("tiny")["separator_conf"]
+    conf = tiny_config()["separator_conf"]
     sep = separator_choices.get_class("tisdiss")(input_dim=65, **conf)
     assert sep.num_spk == 2 and sep.reconstructor_repeat_times == 3
     with pytest.raises(ValueError, match="--separator: unknown choice 'dprnn'"):
         separator_choices.get_class("dprnn")
 
 
-@pytest.mark.parametrize("preset, expected", [("flagship", 8_011_827), ("tflocoformer_m", 14_975_652)])
-def test_parameter_counts(preset, expected):
-    model = EnhancementTask.build_model(argparse.Namespace(**preset_config(preset)))
+@pytest.mark.parametrize("config, expected", [(FLAGSHIP, 8_011_827), (TFLOCOFORMER_M, 14_975_652)])
+def test_recipe_configs_build_the_published_sizes(config, expected):
+    model, _ = EnhancementTask.build_model_from_file(config)
     assert sum(p.numel() for p in model.parameters()) == expected
+
+
+def test_flagship_config_builds_the_flagship_exits():
+    """Split output + refinement repeats 1..5 auxiliary, repeat 6 main ("l1+1x6"); no residual refinement."""
+    model, _ = EnhancementTask.build_model_from_file(FLAGSHIP)
+    sep = model.separator
+    assert sep.exits(6) == [0, 1, 2, 3, 4, 5, 6] and sep.repeat_residual_module and not sep.refinement_residual
+    assert type(sep.spk_spliter).__name__ == "SwiGLUSpeakerSplit" and sep.compress == 1 and not sep.mask
 
 
 def write_golden_checkpoint(tmp_path):
@@ -63,12 +88,40 @@ def test_m_re_override_from_inference_config(tmp_path):
     assert_close_rel(est, torch.from_numpy(arrays["est_mre5"]))
 
 
-def test_unsupported_ablation_in_config_names_the_option(tmp_path):
+def test_published_options_in_config_are_built(tmp_path):
+    meta, arrays = write_golden_checkpoint(tmp_path)
+    model, _ = EnhancementTask.build_model_from_file(
+        tmp_path / "config.yaml", overrides={"separator_conf": {"encoder_decoder": True, "encoder_multi_decoder": True}}
+    )
+    assert model.separator.exits(3) == [-1, 0, 1, 2, 3]
+
+
+def test_unimplemented_option_in_config_names_the_option(tmp_path):
     write_golden_checkpoint(tmp_path)
-    with pytest.raises(ValueError, match="encoder_multi_decoder"):
+    with pytest.raises(ValueError, match="band_split"):
         EnhancementTask.build_model_from_file(
-            tmp_path / "config.yaml", overrides={"separator_conf": {"encoder_multi_decoder": True}}
+            tmp_path / "config.yaml", overrides={"separator_conf": {"band_split": True}}
         )
+
+
+def test_omitted_options_take_the_published_defaults(tmp_path):
+    """config.yaml holds separator_conf as written: what it omits is the published code's default."""
+    meta, arrays, state = load_case("tisdiss_published_defaults_model")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(dict(
+        encoder="stft", encoder_conf=STFT_8K, decoder="stft", decoder_conf=STFT_8K, separator="tisdiss",
+        separator_conf=meta["separator_conf"], model_conf=dict(normalize_variance=True), criterions=PIT_SI_SNR,
+    )))  # fmt: skip
+    torch.save(state, tmp_path / "model.pth")
+    model, _ = EnhancementTask.build_model_from_file(tmp_path / "config.yaml", tmp_path / "model.pth")
+    assert model.separator.reconstructor_repeat_times == 3 and model.separator.refinement_residual
+    # M_re 1: the published code's own rounding sensitivity stays below 1e-4 (see test_espnet_model)
+    model.set_m_re(1)
+    with torch.no_grad():
+        est = torch.stack(model.separate(torch.from_numpy(arrays["mix"])), 1)
+    assert_close_rel(est, torch.from_numpy(arrays["est_mre1"]))
+    with pytest.raises(ValueError, match="norm_type: the published default"):
+        conf = {k: v for k, v in meta["separator_conf"].items() if k != "norm_type"}
+        EnhancementTask.build_model(argparse.Namespace(**{**tiny_config(), "separator_conf": conf}))
 
 
 def test_mismatched_checkpoint_is_refused_with_the_file_name(tmp_path):
@@ -87,7 +140,7 @@ def test_checkpoint_needing_code_is_refused(tmp_path):
 
 
 def test_bad_config_errors_name_the_option(tmp_path):
-    base = preset_config("tiny")
+    base = tiny_config()
     with pytest.raises(ValueError, match="encoder_conf"):
         EnhancementTask.build_model(argparse.Namespace(**{**base, "encoder_conf": {"nfft": 128}}))
     with pytest.raises(ValueError, match=r"criterions\[0\]"):
@@ -99,22 +152,17 @@ def test_bad_config_errors_name_the_option(tmp_path):
         EnhancementTask.build_model_from_file(tmp_path / "broken.yaml")
 
 
-def test_recipe_flagship_config_is_the_8m_model():
-    from test.golden import REPO
-
-    config = REPO / "egs2/wsj0_2mix/enh1/conf/efficient_train/tisdiss"
-    config = config / "train_enh_tisdiss_tflocoformer_en-residual_en1x2_re1x6_l1+1x6.yaml"
-    model, args = EnhancementTask.build_model_from_file(config)
-    assert sum(p.numel() for p in model.parameters()) == 8_011_827
+def test_recipe_flagship_config_training_settings():
+    model, args = EnhancementTask.build_model_from_file(FLAGSHIP)
     assert args.init == "xavier_uniform" and args.preprocessor == "enh"
 
 
 @pytest.mark.parametrize("init", [None, "none", "null"])
 def test_init_none_keeps_module_defaults(init):
     torch.manual_seed(0)
-    a = EnhancementTask.build_model(argparse.Namespace(**preset_config("tiny"), init=init))
+    a = EnhancementTask.build_model(argparse.Namespace(**tiny_config(), init=init))
     torch.manual_seed(0)
-    b = EnhancementTask.build_model(argparse.Namespace(**preset_config("tiny")))
+    b = EnhancementTask.build_model(argparse.Namespace(**tiny_config()))
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     with pytest.raises(ValueError, match="init: 'uniform' is not supported"):
-        EnhancementTask.build_model(argparse.Namespace(**preset_config("tiny"), init="uniform"))
+        EnhancementTask.build_model(argparse.Namespace(**tiny_config(), init="uniform"))

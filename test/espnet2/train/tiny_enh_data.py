@@ -22,9 +22,18 @@ TINY_TRAIN_CONFIG = {
         "attention_dim": 8,
         "n_heads": 2,
         "num_groups": 2,
+        "norm_type": "rmsgroupnorm",
+        "ffn_type": ["swiglu_conv1d", "swiglu_conv1d"],
         "ffn_hidden_dim": [8, 8],
         "encoder_repeat_times": 2,
         "reconstructor_repeat_times": 2,
+        # the flagship's values where they differ from the published defaults
+        "repeat_residual_module": True,
+        "reconstructor_repeat_residual_module": False,
+        "encoder_decoder": False,
+        "encoder_multi_decoder": False,
+        "reconstructor_n_layers_multi_decoder": True,
+        "spliter_loss": True,
     },
     "model_conf": {"normalize_variance": True},
     "criterions": [
