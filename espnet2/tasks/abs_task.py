@@ -545,13 +545,7 @@ class AbsTask:
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Common configuration")
     group.add_argument("--print_config", action="store_true", help="Print the config (defaults, --config and command line resolved) and exit")
-    group.add_argument(
-        "--log_level",
-        type=lambda x: x.upper(),
-        default="INFO",
-        choices=("ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"),
-        help="The verbose level of logging",
-    )
+    config_argparse.add_log_level_argument(group)
     group.add_argument("--dry_run", type=str2bool, default=False, help="Perform process without training")
     group.add_argument(
         "--iterator_type",

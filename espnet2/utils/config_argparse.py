@@ -43,7 +43,7 @@ LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET")
 
 
 def add_log_level_argument(parser) -> None:
-    """`--log_level` (case-insensitive, default INFO) of the inference and scoring entry points."""
+    """`--log_level` (case-insensitive, default INFO) of every entry point (training, inference, scoring)."""
     parser.add_argument(
         "--log_level",
         type=lambda x: x.upper(),

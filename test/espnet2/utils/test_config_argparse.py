@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from espnet2.utils.config_argparse import ArgumentParser
+from espnet2.utils.config_argparse import LOG_LEVELS, ArgumentParser
 from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import str2bool
 
@@ -39,3 +39,16 @@ def test_nested_dict_action_yaml_mapping_and_dotted_keys():
     assert p.parse_args(["--optim_conf", "a.b=3", "--optim_conf", "a.c=x"]).optim_conf == {"a": {"b": 3, "c": "x"}}
     # the default is never modified in place
     assert p.parse_args([]).optim_conf == {}
+
+
+@pytest.mark.parametrize("module", ["enh_train", "enh_inference", "enh_scoring"])
+def test_one_log_level_option_for_every_entry_point(module):
+    """Training, inference and scoring share add_log_level_argument: any case, CRITICAL..NOTSET, INFO by default."""
+    import importlib
+
+    from espnet2.tasks.enh import EnhancementTask
+
+    get_parser = EnhancementTask.get_parser if module == "enh_train" else importlib.import_module(f"espnet2.bin.{module}").get_parser
+    action = next(a for a in get_parser()._actions if a.dest == "log_level")
+    assert action.default == "INFO" and tuple(action.choices) == LOG_LEVELS
+    assert action.type("critical") == "CRITICAL" and action.type("Debug") == "DEBUG"
