@@ -6,8 +6,8 @@ import pytest
 import torch
 import yaml
 
-from espnet2.tasks.abs_task import load_config
 from espnet2.tasks.enh import EnhancementTask, separator_choices
+from espnet2.utils.config_io import load_config
 from test.golden import REPO, assert_close_rel, load_case
 
 RECIPE_CONF = REPO / "egs2/wsj0_2mix/enh1/conf"
