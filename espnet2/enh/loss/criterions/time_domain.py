@@ -51,6 +51,8 @@ class SISNRLoss(TimeDomainLoss):
     def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
         if ref.shape != inf.shape:
             raise ValueError(f"reference {tuple(ref.shape)} and estimate {tuple(inf.shape)} differ in shape")
+        dtype = torch.promote_types(ref.dtype, inf.dtype)  # e.g. float32 references, float64 training
+        ref, inf = ref.to(dtype), inf.to(dtype)
         if self.zero_mean:
             ref = ref - ref.mean(dim=-1, keepdim=True)
             inf = inf - inf.mean(dim=-1, keepdim=True)

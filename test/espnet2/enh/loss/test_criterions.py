@@ -100,3 +100,11 @@ def test_ci_sdr_ignores_a_short_filter():
 def test_shape_mismatch_is_reported():
     with pytest.raises(ValueError, match="shape"):
         SISNRLoss()(torch.zeros(1, 10), torch.zeros(1, 11))
+
+
+def test_si_snr_mixed_precision_promotes():
+    ref = torch.randn(2, 100)
+    est = (ref + 0.1 * torch.randn(2, 100)).double()
+    loss = SISNRLoss(eps=1e-7)(ref, est)
+    assert loss.dtype == torch.float64
+    torch.testing.assert_close(loss, SISNRLoss(eps=1e-7)(ref.double(), est))
