@@ -209,14 +209,15 @@ def test_every_option_matches_the_reference_forward(case):
     sep = TISDiSSSeparator(input_dim=9, **conf).train()
     with torch.no_grad():
         for p in sep.parameters():  # non-trivial gains and biases, so that a miswired module shows
-            p.add_(0.1 * torch.randn_like(p)) if p.requires_grad else None
+            if p.requires_grad:
+                p.add_(0.1 * torch.randn_like(p))
     x = torch.randn(2, 6, 9, dtype=torch.cfloat)
     with torch.no_grad():
         main, _, others = sep(x, None)
         expected = reference_forward(sep, conf, x)
         ours = others["aux_speech_pre"] + [main]
         assert len(ours) == len(expected) == len(sep.exits(sep.reconstructor_repeat_times))
-        for k, (a, e) in enumerate(zip(ours, expected)):
+        for a, e in zip(ours, expected):
             assert_close_rel(torch.stack(a, 1), e, 1e-4)
         sep.eval()
         main_eval, _, _ = sep(x, None, {"return_aux": False})
