@@ -5,7 +5,8 @@ import zipfile
 import pytest
 import yaml
 
-from espnet2.bin.pack_model import main, pack_model, unpack_model
+from espnet2.bin.pack_model import main
+from espnet2.main_funcs.pack_funcs import pack_model, unpack_model
 
 
 def test_pack_and_unpack_roundtrip(tmp_path, monkeypatch):
