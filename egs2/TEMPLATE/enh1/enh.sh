@@ -379,7 +379,7 @@ if ! ${skip_eval}; then
         if [ ! -e "${enh_exp}/${inference_model}" ] && [ -f "${enh_exp}/config.yaml" ]; then
             # E.g. a published experiment folder, which holds only valid.loss.ave_5best.pth: use the model
             # file that separate.py would pick in the folder (valid.*ave*.pth, else valid.*.best.pth).
-            _found=$("${python}" -c 'import sys; from espnet2.bin.enh_inference import find_model_files
+            _found=$("${python}" -c 'import sys; from espnet2.enh.inference import find_model_files
 print(find_model_files(sys.argv[1])[1].name)' "${enh_exp}" 2> /dev/null) || true
             if [ -n "${_found}" ]; then
                 log "No ${enh_exp}/${inference_model}: using ${_found}"

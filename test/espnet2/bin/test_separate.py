@@ -11,9 +11,9 @@ import pytest
 import soundfile as sf
 import soxr
 
-from espnet2.bin.enh_inference import SeparateSpeech
-from espnet2.bin.pack_model import pack_model
 from espnet2.bin.separate import main
+from espnet2.enh.inference import SeparateSpeech
+from espnet2.main_funcs.pack_funcs import pack_model
 
 FS = 8000
 PCM16 = 1 / 2**15

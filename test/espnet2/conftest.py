@@ -1,4 +1,5 @@
-"""A tiny TISDiSS model (random weights) written as config.yaml + model .pth, for inference tests."""
+"""A tiny TISDiSS model (random weights) written as config.yaml + model .pth, for the inference tests
+(espnet2/enh/inference.py and the entry points in espnet2/bin)."""
 
 import argparse
 
@@ -78,7 +79,7 @@ def one_torch_thread():
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
-    """(config.yaml, model .pth) of the tiny model, shared by the tests of this folder."""
+    """(config.yaml, model .pth) of the tiny model, shared by the tests."""
     return write_model(tmp_path_factory.mktemp("tiny_model"))
 
 
