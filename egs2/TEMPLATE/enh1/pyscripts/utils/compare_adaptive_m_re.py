@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from espnet2.bin.enh_inference import SeparateSpeech
-from espnet2.bin.enh_scoring import si_snr, si_snr_permutation
+from espnet2.enh.inference import SeparateSpeech
+from espnet2.enh.metrics import si_snr, si_snr_permutation
 from espnet2.fileio.sound_scp import SoundScpReader
 
 
