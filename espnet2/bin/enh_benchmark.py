@@ -22,44 +22,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from espnet2.enh.layers import cpu_kernels
-from espnet2.tasks.enh import EnhancementTask
+from espnet2.enh.presets import PRESETS, build_model, preset_config
 from espnet2.utils.allocator import tune_allocator
 from espnet2.utils.config_io import load_config
-
-STFT_8K = dict(n_fft=128, hop_length=64)
-PIT_SI_SNR = [dict(name="si_snr", conf=dict(eps=1.0e-7), wrapper="pit", wrapper_conf=dict(weight=1.0, independent_perm=True))]
-FLAGSHIP_SEPARATOR = dict(
-    num_spk=2, emb_dim=128, attention_dim=128, n_heads=4, num_groups=4, norm_type="rmsgroupnorm", tf_order="ft",
-    ffn_type=["swiglu_conv1d", "swiglu_conv1d"], ffn_hidden_dim=[384, 384], conv1d_kernel=4, conv1d_shift=1,
-    dropout=0.0, eps=1.0e-5, encoder_n_layers=1, encoder_repeat_times=2, reconstructor_n_layers=1,
-    reconstructor_repeat_times=6, repeat_residual_module=True, reconstructor_repeat_residual_module=False,
-    encoder_decoder=False, encoder_multi_decoder=False, encoder_n_layers_multi_decoder=False,
-    reconstructor_multi_decoder=True, reconstructor_n_layers_multi_decoder=True, spliter_loss=True,
-)  # fmt: skip
-PRESETS = {
-    "flagship": dict(separator="tisdiss", separator_conf=FLAGSHIP_SEPARATOR),
-    # the tiny config of the mini recipe: flagship values, narrower and with 3 refinement repeats
-    "tiny": dict(
-        separator="tisdiss",
-        separator_conf={**FLAGSHIP_SEPARATOR, "emb_dim": 16, "attention_dim": 16, "n_heads": 2,
-                        "ffn_hidden_dim": [32, 32], "reconstructor_repeat_times": 3},
-    ),  # fmt: skip
-    "tflocoformer_m": dict(
-        separator="tflocoformer",
-        separator_conf=dict(num_spk=2, n_layers=6, emb_dim=128, attention_dim=128, n_heads=4,
-                            ffn_hidden_dim=[384, 384]),
-    ),  # fmt: skip
-}
-
-
-def preset_config(name: str) -> dict:
-    return dict(encoder="stft", encoder_conf=STFT_8K, decoder="stft", decoder_conf=STFT_8K,
-                criterions=PIT_SI_SNR, model_conf=dict(normalize_variance=True), **PRESETS[name])  # fmt: skip
-
-
-def build(config: dict, device: str) -> torch.nn.Module:
-    return EnhancementTask.build_model(argparse.Namespace(**config)).to(device)
-
 
 # ------------------------------------------------------------------ measurement helpers
 def sync(device: str):
@@ -118,7 +83,7 @@ def peak_memory_cpu(args: argparse.Namespace, m_re: Optional[int]) -> Optional[i
 
 def peak_memory_child_main(args: argparse.Namespace):
     """--peak_memory_child: build, measure one forward's RSS growth, print it in bytes."""
-    model = build(load_config(args.config) if args.config else preset_config(args.preset), "cpu").eval()
+    model = build_model(load_config(args.config) if args.config else preset_config(args.preset), "cpu").eval()
     if args.m_re and hasattr(model.separator, "set_m_re"):
         model.set_m_re(args.m_re[0])
     mix = torch.randn(args.batch, int(args.seconds * args.fs))
@@ -200,7 +165,7 @@ def benchmark_train_step(config: dict, device: str, batch: int, seconds: float, 
                          amp: Optional[str]) -> float:  # fmt: skip
     """Median seconds of one training step: forward (all exits, PIT SI-SNR), backward, AdamW."""
     torch.manual_seed(0)
-    model = build(config, device).train()
+    model = build_model(config, device).train()
     optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
     n = int(seconds * fs)
     num_spk = model.num_spk
@@ -253,7 +218,7 @@ def main(argv=None):
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         sys.exit("--device cuda: no CUDA device is visible to PyTorch; use --device cpu")
     config = load_config(args.config) if args.config else preset_config(args.preset)
-    model = build(config, args.device)
+    model = build_model(config, args.device)
     n_params = sum(p.numel() for p in model.parameters())
     is_tisdiss = hasattr(model.separator, "set_m_re")
     m_res = args.m_re if is_tisdiss else [None]

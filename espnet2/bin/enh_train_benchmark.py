@@ -28,7 +28,7 @@ import soundfile
 import torch
 import yaml
 
-from espnet2.bin.enh_benchmark import preset_config
+from espnet2.enh.presets import preset_config
 from espnet2.fileio.read_text import read_2columns_text
 from espnet2.tasks.enh import EnhancementTask
 from espnet2.train.distributed_utils import DistributedOption, cpu_threads

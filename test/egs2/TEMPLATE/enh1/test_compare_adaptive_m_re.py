@@ -5,7 +5,7 @@ import importlib.util
 import torch
 import yaml
 
-from espnet2.bin.enh_benchmark import preset_config
+from espnet2.enh.presets import preset_config
 from test.egs2.recipe_helpers import TEMPLATE, write_data_dir
 
 
