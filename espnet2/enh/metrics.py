@@ -4,13 +4,13 @@ utterance with the best assignment of estimates to references (``score_utterance
 ``python -m espnet2.bin.enh_scoring`` applies them to scp lists and writes ESPnet's result files.
 """
 
-import itertools
 import warnings
 from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
 
+from espnet2.enh.permutation import best_permutation
 from espnet2.utils.optional_import import optional_import
 
 # Order in which metrics are reported (and in which RESULTS.md lists them).
@@ -46,14 +46,8 @@ def si_snr_permutation(ref: np.ndarray, est: np.ndarray) -> np.ndarray:
     Returns:
         perm [J] (int): reference j is matched with ``est[perm[j]]``.
     """
-    num_spk = ref.shape[0]
-    # pair[j, k] = SI-SNR(ref j, est k)
-    pair = si_snr(ref[:, None, :], est[None, :, :])
-    best = max(
-        itertools.permutations(range(num_spk)),
-        key=lambda p: sum(pair[j, p[j]] for j in range(num_spk)),
-    )
-    return np.array(best, dtype=np.int64)
+    pair = si_snr(ref[:, None, :], est[None, :, :])  # pair[j, k] = SI-SNR(ref j, est k)
+    return best_permutation(pair)[0]
 
 
 def bss_eval_sources(ref: np.ndarray, est: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -11,13 +11,14 @@ The stitcher consumes the input block by block and gives back finished output as
 segment can change it, so the memory in use depends on S, not N.
 """
 
-import itertools
 from typing import Callable, List, Optional
 
 import numpy as np
 
+from espnet2.enh.permutation import best_permutation
 
-def best_permutation(prev: np.ndarray, cur: np.ndarray, eps: float = 1e-8) -> np.ndarray:
+
+def overlap_permutation(prev: np.ndarray, cur: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     """The speaker order of ``cur`` that matches ``prev`` best.
 
     Args:
@@ -31,10 +32,7 @@ def best_permutation(prev: np.ndarray, cur: np.ndarray, eps: float = 1e-8) -> np
     cur = cur.astype(np.float64)
     norms = np.linalg.norm(prev, axis=1)[:, None] * np.linalg.norm(cur, axis=1)[None, :]
     corr = (prev @ cur.T) / (norms + eps)  # corr[j, k]: prev speaker j vs. cur speaker k
-    num_spk = prev.shape[0]
-    perms = list(itertools.permutations(range(num_spk)))
-    scores = [sum(corr[j, p[j]] for j in range(num_spk)) for p in perms]
-    return np.array(perms[int(np.argmax(scores))], dtype=np.int64)
+    return best_permutation(corr)[0]
 
 
 def crossfade_ramp(length: int) -> np.ndarray:
@@ -87,7 +85,7 @@ class SegmentStitcher:
         if self.tail is None:
             return out
         o = self.overlap
-        out = out[best_permutation(self.tail, out[:, :o])]
+        out = out[overlap_permutation(self.tail, out[:, :o])]
         out[:, :o] = self.tail * (1.0 - self.ramp) + out[:, :o] * self.ramp
         return out
 

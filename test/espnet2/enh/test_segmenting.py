@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from espnet2.enh.segmenting import SegmentStitcher, best_permutation, crossfade_ramp, separate_long
+from espnet2.enh.segmenting import SegmentStitcher, crossfade_ramp, overlap_permutation, separate_long
 
 SCALES = np.array([0.3, -0.7], dtype=np.float32)
 
@@ -83,12 +83,12 @@ def test_crossfade_blends_overlaps():
     assert ramp[0] < 0.01 and ramp[-1] > 0.99 and np.all(np.diff(ramp) > 0)
 
 
-def test_best_permutation():
+def test_overlap_permutation():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((3, 200))
-    np.testing.assert_array_equal(best_permutation(a, a[[2, 0, 1]] * 5), [1, 2, 0])
+    np.testing.assert_array_equal(overlap_permutation(a, a[[2, 0, 1]] * 5), [1, 2, 0])
     # a silent overlap keeps the order
-    np.testing.assert_array_equal(best_permutation(np.zeros((2, 50)), np.zeros((2, 50))), [0, 1])
+    np.testing.assert_array_equal(overlap_permutation(np.zeros((2, 50)), np.zeros((2, 50))), [0, 1])
 
 
 def test_separate_long_equals_streaming():

@@ -1,12 +1,12 @@
 """Permutation-invariant training (`wrapper: pit`)."""
 
-from itertools import permutations
 from typing import Dict, List
 
 import torch
 
 from espnet2.enh.loss.criterions.abs_loss import AbsEnhLoss
 from espnet2.enh.loss.wrappers.abs_wrapper import AbsLossWrapper
+from espnet2.enh.permutation import best_permutation
 
 
 class PITSolver(AbsLossWrapper):
@@ -36,16 +36,11 @@ class PITSolver(AbsLossWrapper):
         others = others or {}
         if len(ref) != len(inf):
             raise ValueError(f"{len(ref)} references but {len(inf)} estimates")
-        num_spk = len(ref)
         perm = others.get("perm")
         # pairwise[b, s, t] = criterion(ref s, estimate t): J^2 criterion calls instead of J! * J
         pairwise = torch.stack([torch.stack([self.criterion(r, e) for e in inf], dim=-1) for r in ref], dim=-2)
-        all_perms = torch.tensor(list(permutations(range(num_spk))), device=pairwise.device)  # [P, J]
-        spk = torch.arange(num_spk, device=pairwise.device)
-        per_perm = pairwise[:, spk, all_perms].mean(dim=-1)  # [B, P]
         if self.independent_perm or perm is None:
-            loss, best = per_perm.min(dim=1)
-            perm = all_perms[best]
+            perm, loss = best_permutation(pairwise, maximize=False)
         else:
             loss = pairwise.gather(2, perm.unsqueeze(-1)).squeeze(-1).mean(dim=-1)
         loss = loss.mean()
