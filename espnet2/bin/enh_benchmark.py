@@ -23,6 +23,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from espnet2.enh.layers import cpu_kernels
 from espnet2.enh.presets import PRESETS, build_model, preset_config
+from espnet2.enh.separator.abs_refining_separator import AbsRefiningSeparator
 from espnet2.utils.allocator import tune_allocator
 from espnet2.utils.config_io import load_config
 
@@ -84,7 +85,7 @@ def peak_memory_cpu(args: argparse.Namespace, m_re: Optional[int]) -> Optional[i
 def peak_memory_child_main(args: argparse.Namespace):
     """--peak_memory_child: build, measure one forward's RSS growth, print it in bytes."""
     model = build_model(load_config(args.config) if args.config else preset_config(args.preset), "cpu").eval()
-    if args.m_re and hasattr(model.separator, "set_m_re"):
+    if args.m_re and isinstance(model.separator, AbsRefiningSeparator):
         model.set_m_re(args.m_re[0])
     mix = torch.randn(args.batch, int(args.seconds * args.fs))
     gc.collect()
@@ -220,8 +221,7 @@ def main(argv=None):
     config = load_config(args.config) if args.config else preset_config(args.preset)
     model = build_model(config, args.device)
     n_params = sum(p.numel() for p in model.parameters())
-    is_tisdiss = hasattr(model.separator, "set_m_re")
-    m_res = args.m_re if is_tisdiss else [None]
+    m_res = args.m_re if isinstance(model.separator, AbsRefiningSeparator) else [None]
     name = args.config or args.preset
     print(f"# model: {name} ({n_params:,} parameters); {args.seconds:g} s at {args.fs} Hz, batch {args.batch}; "
           f"device {args.device}, {torch.get_num_threads()} threads, amp {args.amp or 'off'}, torch {torch.__version__}")  # fmt: skip

@@ -7,6 +7,7 @@ import torch
 from espnet2.enh.decoder.abs_decoder import AbsDecoder
 from espnet2.enh.encoder.abs_encoder import AbsEncoder
 from espnet2.enh.loss.wrappers.abs_wrapper import AbsLossWrapper
+from espnet2.enh.separator.abs_refining_separator import AbsRefiningSeparator
 from espnet2.enh.separator.abs_separator import AbsSeparator
 
 
@@ -143,7 +144,7 @@ class ESPnetEnhancementModel(torch.nn.Module):
         self, speech_mix: torch.Tensor, speech_mix_lengths: Optional[torch.Tensor] = None, max_m_re: int = 8
     ) -> Iterator[Tuple[int, List[torch.Tensor]]]:
         """Yield (m, J waveforms [B, N]) after each refinement repeat m = 1 .. max_m_re (TISDiSS only)."""
-        if not hasattr(self.separator, "iter_refinements"):
+        if not isinstance(self.separator, AbsRefiningSeparator):
             raise ValueError(f"separator {type(self.separator).__name__} has no refinement blocks (M_re)")
         lengths = self._lengths(speech_mix, speech_mix_lengths)
         mix, std = self._normalize(speech_mix)
@@ -153,7 +154,7 @@ class ESPnetEnhancementModel(torch.nn.Module):
 
     def set_m_re(self, m_re: int):
         """Use `m_re` refinement repeats (TISDiSS's M_re) from now on; weights are untouched."""
-        if not hasattr(self.separator, "set_m_re"):
+        if not isinstance(self.separator, AbsRefiningSeparator):
             raise ValueError(f"separator {type(self.separator).__name__} has no refinement blocks (M_re)")
         self.separator.set_m_re(m_re)
 

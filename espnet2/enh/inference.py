@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from espnet2.enh.segmenting import SegmentStitcher, separate_long
+from espnet2.enh.separator.abs_refining_separator import AbsRefiningSeparator
 from espnet2.tasks.enh import EnhancementTask
 from espnet2.utils.config_io import load_config
 
@@ -173,7 +174,7 @@ class SeparateSpeech:
         if isinstance(self.m_re, int):
             self.model.set_m_re(self.m_re)
         elif self.m_re == "auto":
-            if not hasattr(self.model.separator, "iter_refinements"):
+            if not isinstance(self.model.separator, AbsRefiningSeparator):
                 raise ValueError(
                     f"--m_re auto: separator {type(self.model.separator).__name__} has no refinement repeats"
                 )
@@ -241,7 +242,8 @@ class SeparateSpeech:
     @property
     def current_m_re(self) -> Optional[int]:
         """The fixed M_re in use (None for a separator without refinement repeats)."""
-        return getattr(self.model.separator, "reconstructor_repeat_times", None)
+        separator = self.model.separator
+        return separator.m_re if isinstance(separator, AbsRefiningSeparator) else None
 
     def _segment_samples(self, fs: int) -> Tuple[int, int]:
         return int(round(self.segment_size * fs)), int(round(self.hop_size * fs))

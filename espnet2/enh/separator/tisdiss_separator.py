@@ -23,9 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from espnet2.enh.layers.tflocoformer import RotaryEmbedding, TFLocoformerBlock
-from espnet2.enh.separator.abs_separator import AbsSeparator
-from espnet2.enh.separator.tflocoformer_separator import (
+from espnet2.enh.layers.tf_utils import (
     channels_to_complex,
     check_block_conf,
     check_flash_attention,
@@ -34,6 +32,8 @@ from espnet2.enh.separator.tflocoformer_separator import (
     to_channels_first,
     to_channels_last,
 )
+from espnet2.enh.layers.tflocoformer import RotaryEmbedding, TFLocoformerBlock
+from espnet2.enh.separator.abs_refining_separator import AbsRefiningSeparator
 
 # Options of the published code that only configure its other front ends (band-split encoders/decoders and the
 # time-domain `input_type: conv`), with their published defaults: accepted only at these values.
@@ -101,7 +101,7 @@ def speakers_first(x: torch.Tensor, num_spk: int) -> torch.Tensor:
 SPEAKER_SPLITS = {"swiglu_conv_deconv2d": SwiGLUSpeakerSplit, "conv2d": ConvSpeakerSplit}
 
 
-class TISDiSSSeparator(AbsSeparator):
+class TISDiSSSeparator(AbsRefiningSeparator):
     """TISDiSS on top of TF-Locoformer blocks.
 
     Defaults are the published code's (a config.yaml that omits an option builds the published model); the
@@ -118,7 +118,7 @@ class TISDiSSSeparator(AbsSeparator):
         flash_attention: accepted for config compatibility (PyTorch's SDPA picks the kernel).
         encoder_n_layers, encoder_repeat_times: separation stage, weights shared across repeats.
         reconstructor_n_layers, reconstructor_repeat_times: refinement stage; the repeat count is M_re and
-            can be changed after building (`set_m_re`), independently of the value used in training.
+            can be changed after building (`set_m_re`; read as `m_re`), independently of the value used in training.
         spk_path_enable: refinement blocks model the speaker axis (the published code fails without it).
         repeat_residual_module: before each separation layer but the first, E = concat_block(E0 + E).
         reconstructor_repeat_residual_module: with repeat_residual_module, also before every refinement layer,
@@ -220,7 +220,7 @@ class TISDiSSSeparator(AbsSeparator):
         self.encoder_n_layers = encoder_n_layers
         self.encoder_repeat_times = encoder_repeat_times
         self.reconstructor_n_layers = reconstructor_n_layers
-        self.reconstructor_repeat_times = check_m_re(reconstructor_repeat_times)
+        self._m_re = check_m_re(reconstructor_repeat_times)  # M_re; `reconstructor_repeat_times` in configs
         self.repeat_residual_module = repeat_residual_module
         self.refinement_residual = repeat_residual_module and reconstructor_repeat_residual_module
         self.mask = mask
@@ -273,9 +273,13 @@ class TISDiSSSeparator(AbsSeparator):
     def num_spk(self) -> int:
         return self._num_spk
 
+    @property
+    def m_re(self) -> int:
+        return self._m_re
+
     def set_m_re(self, m_re: int):
         """Use `m_re` refinement repeats from now on (no rebuild, same weights)."""
-        self.reconstructor_repeat_times = check_m_re(m_re)
+        self._m_re = check_m_re(m_re)
 
     def exits(self, m_re: int) -> List[int]:
         """Positions decoded for the training loss, in the published order; the last one is the main estimate."""
@@ -302,7 +306,7 @@ class TISDiSSSeparator(AbsSeparator):
         skips them (inference: only the main estimate is decoded).
         """
         with_aux = bool((additional or {}).get("return_aux", True))
-        m_re = self.reconstructor_repeat_times
+        m_re = self.m_re
         exits = self.exits(m_re) if with_aux else [self.reconstructor_n_layers * m_re]
         wanted = set(exits)
         decoded = [self.decode(emb, input) for pos, emb in self.stages(input, m_re, wanted) if pos in wanted]
@@ -312,7 +316,10 @@ class TISDiSSSeparator(AbsSeparator):
         return decoded[-1], ilens, others
 
     def iter_refinements(self, input: torch.Tensor, max_m_re: int) -> Iterator[Tuple[int, List[torch.Tensor]]]:
-        """Yield (m, J complex [B, T, F]) decoded after each refinement repeat m = 1 .. max_m_re."""
+        """input: complex [B, T, F] -> yield (m, J complex [B, T, F]) after each refinement repeat m = 1 .. max_m_re.
+
+        The network runs once; the estimate at m is the main estimate of `forward` with M_re = m.
+        """
         n = self.reconstructor_n_layers
         for pos, emb in self.stages(input, check_m_re(max_m_re)):
             if pos > 0 and pos % n == 0:

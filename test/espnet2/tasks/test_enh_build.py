@@ -31,7 +31,7 @@ def tiny_config():
 def test_registry_builds_separator_from_config_values():
     conf = tiny_config()["separator_conf"]
     sep = separator_choices.get_class("tisdiss")(input_dim=65, **conf)
-    assert sep.num_spk == 2 and sep.reconstructor_repeat_times == 3
+    assert sep.num_spk == 2 and sep.m_re == 3
     with pytest.raises(ValueError, match="--separator: unknown choice 'dprnn'"):
         separator_choices.get_class("dprnn")
 
@@ -81,7 +81,7 @@ def test_m_re_override_from_inference_config(tmp_path):
     model, args = EnhancementTask.build_model_from_file(
         tmp_path / "config.yaml", tmp_path / "valid.loss.ave.pth", overrides=override
     )
-    assert model.separator.reconstructor_repeat_times == 5 == args.separator_conf["reconstructor_repeat_times"]
+    assert model.separator.m_re == 5 == args.separator_conf["reconstructor_repeat_times"]
     assert args.separator_conf["emb_dim"] == 16  # merged, not replaced
     with torch.no_grad():
         est = torch.stack(model.separate(torch.from_numpy(arrays["mix"])), 1)
@@ -113,7 +113,7 @@ def test_omitted_options_take_the_published_defaults(tmp_path):
     )))  # fmt: skip
     torch.save(state, tmp_path / "model.pth")
     model, _ = EnhancementTask.build_model_from_file(tmp_path / "config.yaml", tmp_path / "model.pth")
-    assert model.separator.reconstructor_repeat_times == 3 and model.separator.refinement_residual
+    assert model.separator.m_re == 3 and model.separator.refinement_residual
     # M_re 1: the published code's own rounding sensitivity stays below 1e-4 (see test_espnet_model)
     model.set_m_re(1)
     with torch.no_grad():

@@ -216,7 +216,7 @@ def test_every_option_matches_the_reference_forward(case):
         main, _, others = sep(x, None)
         expected = reference_forward(sep, conf, x)
         ours = others["aux_speech_pre"] + [main]
-        assert len(ours) == len(expected) == len(sep.exits(sep.reconstructor_repeat_times))
+        assert len(ours) == len(expected) == len(sep.exits(sep.m_re))
         for a, e in zip(ours, expected):
             assert_close_rel(torch.stack(a, 1), e, 1e-4)
         sep.eval()
@@ -318,7 +318,7 @@ def test_m_re_changes_depth_not_weights():
         with torch.no_grad():
             main, _, _ = sep(x, None)
         torch.testing.assert_close(torch.stack(main, 1), torch.stack(steps[m], 1))
-    assert sep.reconstructor_repeat_times == 5
+    assert sep.m_re == 5
     assert all(torch.equal(before[k], v) for k, v in sep.state_dict().items())
     # different depths really differ
     assert not torch.allclose(torch.stack(steps[1], 1), torch.stack(steps[5], 1))
@@ -395,4 +395,4 @@ def test_flag_combinations_build_and_run():
         sep = TISDiSSSeparator(input_dim=9, **conf)
         with torch.no_grad():
             main, _, others = sep(x, None)
-        assert len(others["aux_speech_pre"]) + 1 == len(sep.exits(sep.reconstructor_repeat_times)), conf
+        assert len(others["aux_speech_pre"]) + 1 == len(sep.exits(sep.m_re)), conf
