@@ -2,6 +2,9 @@
 
 Layout convention: channels last inside the blocks. A LocoformerBlock sees `[B, S1, S2, C]` and models the
 sequence axis S2; S1 is folded into the batch. Module and parameter names are checkpoint keys (MODEL.md).
+
+The modules here say what they compute in PyTorch; where a faster path computes the same (hand-written backwards,
+the fused C kernels on CPU), the module calls it from `tflocoformer_ops` (`ops.*`).
 """
 
 import math
@@ -11,7 +14,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from espnet2.enh.layers import cpu_kernels
+from espnet2.enh.layers import tflocoformer_ops as ops
+from espnet2.enh.layers.tflocoformer_ops import at_least_float32
 
 
 class RMSGroupNorm(nn.Module):
@@ -36,46 +40,7 @@ class RMSGroupNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[..., C] -> [..., C]; computed in float32 even under autocast."""
-        if cpu_kernels.usable(x, self.gamma):  # one fused pass forward and backward
-            return cpu_kernels.rms_group_norm(x, self.gamma, self.num_groups, self.eps)
-        return RMSGroupNormFunction.apply(x, self.gamma, self.num_groups, self.eps)
-
-
-class RMSGroupNormFunction(torch.autograd.Function):
-    """RMSGroupNorm with a hand-written backward (fewer full-size passes than autograd's).
-
-    With r = ||x_g|| / sqrt(d), s = 1 / (r + eps), g = dy * gamma:
-    dx = s * g - x * sum_g(g * x) * s^2 / (d * r),   dgamma = sum(dy * x * s).
-    """
-
-    @staticmethod
-    def forward(ctx, x, gamma, num_groups: int, eps: float):
-        dtype = x.dtype
-        with torch.autocast(x.device.type, enabled=False):
-            xg = at_least_float32(x).unflatten(-1, (num_groups, -1))  # [..., G, d]
-            d = xg.shape[-1]
-            rms = torch.linalg.vector_norm(xg, dim=-1, keepdim=True).mul_(d**-0.5)
-            scale = (rms + eps).reciprocal_()
-            y = (xg * scale).flatten(-2).mul_(gamma.to(xg.dtype))
-        ctx.save_for_backward(x, gamma, rms, scale)
-        return y.to(dtype)
-
-    @staticmethod
-    def backward(ctx, dy):
-        x, gamma, rms, scale = ctx.saved_tensors
-        with torch.autocast(dy.device.type, enabled=False):
-            xg = at_least_float32(x).unflatten(-1, rms.shape[-2:-1] + (-1,))
-            d = xg.shape[-1]
-            dyf = dy.to(xg.dtype)
-            dgamma = (dyf * (xg * scale).flatten(-2)).flatten(0, -2).sum(0)
-            g = (dyf * gamma.to(xg.dtype)).unflatten(-1, xg.shape[-2:])
-            coef = (g * xg).sum(-1, keepdim=True).mul_(scale.square()).div_(rms.clamp(min=1e-30) * d)
-            dx = (g * scale).sub_(xg * coef).flatten(-2)
-        return dx.to(x.dtype), dgamma.to(gamma.dtype), None, None
-
-
-def at_least_float32(x: torch.Tensor) -> torch.Tensor:
-    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+        return ops.rms_group_norm(x, self.gamma, self.num_groups, self.eps)
 
 
 def make_norm(norm_type: str, num_groups: int, dim: int, eps: float) -> nn.Module:
@@ -161,8 +126,8 @@ class MultiHeadSelfAttention(nn.Module):
         a, seq_len, r, _ = x.shape
         qkv = self.qkv(x)  # [A, L, R, 3 * H * h]
         dropout = self.dropout if self.training else 0.0
-        if not dropout and cpu_kernels.attention_usable(qkv, self.head_dim):  # CPU, small heads: fused C kernel
-            out = cpu_kernels.rope_attention(qkv, *self.rope.cos_sin(seq_len, x.device), self.n_heads)
+        if ops.fused_attention_usable(qkv, self.head_dim, dropout):  # CPU, small heads: one fused C kernel
+            out = ops.fused_attention(qkv, *self.rope.cos_sin(seq_len, x.device), self.n_heads)
         else:
             out = self._attention(qkv.view(a, seq_len, r, 3, self.n_heads, -1), dropout)
         out = self.aggregate_heads(out)  # heads concatenated in order
@@ -229,174 +194,21 @@ class SwiGLUConvDeconv1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [A, L, R, C] -> [A, L, R, C], convolving along L (A and R are batch axes)."""
-        if self.shift == 1 and not (self.training and self.dropout.p > 0):
-            if x.shape[1] < self.kernel:  # e.g. the speaker path, L = J
-                return self._forward_short(x)
-            return SwiGLUConvDeconvStride1.apply(
+        if self.shift == 1 and not (self.training and self.dropout.p > 0):  # the same FFN as matmuls, faster
+            return ops.swiglu_conv_deconv_stride1(
                 x, self.conv1d.weight, self.conv1d.bias, self.deconv1d.weight, self.deconv1d.bias
             )
         a, seq_len, r, c = x.shape
         y = self._forward_general(x.transpose(1, 2).reshape(a * r, seq_len, c))
         return y.view(a, r, seq_len, c).transpose(1, 2)
 
-    def _forward_short(self, x: torch.Tensor) -> torch.Tensor:
-        """Stride 1, no dropout, L < K: the whole conv-deconv is two dense layers with block-Toeplitz weights.
-
-        Conv output t (0 .. L+D-1) reads input p = t + k - D through W_k; kept deconv output s reads hidden
-        i = s + D - k through V_k. Skipping the zero padding halves the work for a length-2 speaker axis.
-        Hidden units are laid out [value | gate] x [L + D positions] x [H], so one dense SwiGLU does it all.
-        """
-        a, seq_len, r, c = x.shape
-        k, d, hid = self.kernel, self.diff, self.hidden
-        n_out = seq_len + d
-        w, v = self.conv1d.weight, self.deconv1d.weight  # [2H, C, K], [H, C, K]
-        w_in = w.new_zeros(seq_len, c, 2, n_out, hid)
-        w_out = v.new_zeros(n_out, hid, seq_len, c)
-        for p in range(seq_len):
-            for kk in range(k):
-                w_in[p, :, :, p + d - kk] = w[:, :, kk].t().view(c, 2, hid)  # t = p + D - k
-                w_out[p + d - kk, :, p] = v[:, :, kk]  # i = s + D - k
-        b_in = self.conv1d.bias.view(2, 1, hid).expand(2, n_out, hid).reshape(-1)
-        xs = x.transpose(1, 2).reshape(a * r, seq_len * c)
-        y = SwiGLUDense.apply(xs, w_in.view(seq_len * c, -1), b_in, w_out.view(n_out * hid, -1))
-        return y.view(a, r, seq_len, c).transpose(1, 2).contiguous() + self.deconv1d.bias  # [A, L, R, C]
-
     def _forward_general(self, x: torch.Tensor) -> torch.Tensor:
-        """[N, L, C] -> [N, L, C] with PyTorch's convolution modules (any stride, dropout)."""
+        """[N, L, C] -> [N, L, C] with PyTorch's convolution modules (any stride, dropout): the definition."""
         seq_len = x.shape[1]
         h = self.conv1d(F.pad(x.transpose(1, 2), self.padding(seq_len)))  # [N, 2H, L']
         h = h[:, : self.hidden] * F.silu(h[:, self.hidden :])
         y = self.deconv1d(self.dropout(h)).transpose(1, 2)  # [N, Lp, C]
         return self.dropout(y[:, self.diff : self.diff + seq_len])
-
-
-def _shifted_sum(z: torch.Tensor, seq_len: int) -> torch.Tensor:
-    """y[a, s, r] = sum_k z[a, s + K - 1 - k, r, k] for s < seq_len.
-
-    z: [A, L + K - 1, R, K, C] contiguous -> [A, L, R, C]. This is the stride-1 transposed convolution
-    (kept outputs D .. D+L-1) and, applied to column gradients, the col2im of the input gradient. Written
-    as one strided view (k' = K - 1 - k) reduced over k', without copies.
-    """
-    a, n_out, r, k, c = z.shape
-    s_a, s_l, s_r, s_k, _ = z.stride()
-    view = z.as_strided((a, seq_len, r, k, c), (s_a, s_l, s_r, s_l - s_k, 1), z.storage_offset() + (k - 1) * s_k)
-    return view.sum(dim=3)
-
-
-def _im2col(x: torch.Tensor, kernel: int) -> torch.Tensor:
-    """x: [A, L, R, C] -> columns [A, L + K - 1, R, K, C] of the sequence zero-padded by K - 1 on both sides."""
-    xp = F.pad(x, (0, 0, 0, 0, kernel - 1, kernel - 1))  # [A, L + 2(K-1), R, C]
-    return xp.unfold(1, kernel, 1).permute(0, 1, 2, 4, 3).contiguous()  # [A, L', R, K, C]
-
-
-def swiglu_dense(x, w_in, b_in, w_out) -> "tuple[torch.Tensor, torch.Tensor]":
-    """z = (value * SiLU(gate)) @ w_out with [value | gate] = h = x @ w_in + b_in; returns (z, h).
-
-    x [M, P], w_in [P, 2H], b_in [2H], w_out [H, Q] -> z [M, Q]; h [M, 2H] is what the backward needs.
-    """
-    hidden = w_out.shape[0]
-    h = torch.addmm(b_in, x, w_in)
-    if cpu_kernels.usable(h):
-        u = cpu_kernels.swiglu(h)
-    else:
-        u = F.silu(h[:, hidden:]).mul_(h[:, :hidden])
-    return torch.mm(u, w_out), h
-
-
-def swiglu_dense_backward(dz, x, w_in, w_out, h) -> "tuple[torch.Tensor, ...]":
-    """Gradients (dx, dw_in, db_in, dw_out) of `swiglu_dense`, with one buffer for d h (no concatenation)."""
-    hidden = w_out.shape[0]
-    du = torch.mm(dz, w_out.t())  # [M, H]
-    if cpu_kernels.usable(h, du):
-        dh, u = cpu_kernels.swiglu_backward(h, du)
-    else:
-        value, gate = h[:, :hidden], h[:, hidden:]
-        silu = F.silu(gate)
-        u = silu * value
-        dh = torch.empty_like(h)  # [M, 2H] = (d value, d gate)
-        torch.mul(du, silu, out=dh[:, :hidden])
-        torch.ops.aten.silu_backward.grad_input(du.mul_(value), gate, grad_input=dh[:, hidden:])
-    return torch.mm(dh, w_in.t()), torch.mm(x.t(), dh), dh.sum(dim=0), torch.mm(u.t(), dz)
-
-
-def autocast_inputs(ctx, *tensors: torch.Tensor) -> "tuple[torch.Tensor, ...]":
-    """The inputs of a custom Function in the dtype autocast would compute in; their own dtypes go to ctx."""
-    device_type = tensors[0].device.type
-    autocast = torch.is_autocast_enabled(device_type)
-    dtype = torch.get_autocast_dtype(device_type) if autocast else tensors[0].dtype
-    ctx.dtypes = tuple(t.dtype for t in tensors)
-    return tuple(t.to(dtype) for t in tensors)
-
-
-def grads_in_input_dtypes(ctx, grads) -> "tuple[torch.Tensor, ...]":
-    return tuple(g.to(t) for g, t in zip(grads, ctx.dtypes))
-
-
-class SwiGLUDense(torch.autograd.Function):
-    """`swiglu_dense` with its hand-written backward (autocast-aware): x [M, P] -> [M, Q]."""
-
-    @staticmethod
-    def forward(ctx, x, w_in, b_in, w_out):
-        with torch.autocast(x.device.type, enabled=False):
-            x, w_in, b_in, w_out = autocast_inputs(ctx, x, w_in, b_in, w_out)
-            z, h = swiglu_dense(x, w_in, b_in, w_out)
-        ctx.save_for_backward(x, w_in, w_out, h)
-        return z
-
-    @staticmethod
-    def backward(ctx, dz):
-        x, w_in, w_out, h = ctx.saved_tensors
-        with torch.autocast(dz.device.type, enabled=False):
-            return grads_in_input_dtypes(ctx, swiglu_dense_backward(dz.to(x.dtype), x, w_in, w_out, h))
-
-
-class SwiGLUConvDeconvStride1(torch.autograd.Function):
-    """Stride-1 SwiGLU conv-deconv FFN along axis 1 of [A, L, R, C] as two large matmuls.
-
-    Forward: columns [M', K*C] -> `swiglu_dense` (W_in [K*C, 2H], W_out [H, K*C]) -> shifted sum.
-    Backward is written by hand (matmuls, one zero-filled buffer, the same shifted sum for col2im), which avoids
-    the many full-size zero buffers that autograd's slice backward would allocate.
-    """
-
-    @staticmethod
-    def forward(ctx, x, w_in, b_in, w_out, b_out):
-        with torch.autocast(x.device.type, enabled=False):
-            x, w_in, b_in, w_out, b_out = autocast_inputs(ctx, x, w_in, b_in, w_out, b_out)
-            a, seq_len, r, c = x.shape
-            k = w_out.shape[2]
-            cols = _im2col(x, k)
-            w_in_mat, w_out_mat = _weight_matrices(w_in, w_out)
-            z, h = swiglu_dense(cols.view(-1, k * c), w_in_mat, b_in, w_out_mat)
-            y = _shifted_sum(z.view(*cols.shape), seq_len).add_(b_out)
-        ctx.save_for_backward(x, w_in, w_out, h)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        x, w_in, w_out, h = ctx.saved_tensors
-        with torch.autocast(dy.device.type, enabled=False):
-            a, seq_len, r, c = x.shape
-            hidden, _, k = w_out.shape
-            dy = dy.to(x.dtype).contiguous()
-            # dz (the transpose of the shifted sum) puts dy[i - D + k] at (i, k): the columns of dy, like x's
-            dz = _im2col(dy, k).view(-1, k * c)
-            cols = _im2col(x, k)
-            w_in_mat, w_out_mat = _weight_matrices(w_in, w_out)
-            dcols, dw_in, db_in, dw_out = swiglu_dense_backward(dz, cols.view(-1, k * c), w_in_mat, w_out_mat, h)
-            grads = (
-                _shifted_sum(dcols.view(*cols.shape), seq_len),
-                dw_in.view(k, c, 2 * hidden).permute(2, 1, 0),
-                db_in,
-                dw_out.view(hidden, k, c).permute(0, 2, 1),
-                dy.sum(dim=(0, 1, 2)),
-            )
-        return grads_in_input_dtypes(ctx, grads)
-
-
-def _weight_matrices(w_in: torch.Tensor, w_out: torch.Tensor):
-    """Conv weight [2H, C, K] -> [K*C, 2H]; deconv weight [H, C, K] -> [H, K*C] (column order (k, c))."""
-    hidden, c, k = w_out.shape
-    return w_in.permute(2, 1, 0).reshape(k * c, 2 * hidden), w_out.permute(0, 2, 1).reshape(hidden, k * c)
 
 
 class ConvDeconv1d(nn.Module):

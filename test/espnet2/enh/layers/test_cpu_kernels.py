@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from espnet2.enh.layers import cpu_kernels
-from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RMSGroupNorm, RMSGroupNormFunction, RotaryEmbedding
+from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RMSGroupNorm, RotaryEmbedding
+from espnet2.enh.layers.tflocoformer_ops import RMSGroupNormFunction
 from test.espnet2.enh.conftest import require_cpu_kernels
 
 REPO = Path(__file__).resolve().parents[4]
@@ -207,7 +208,7 @@ def test_swiglu_gate_matches_formula_forward_and_backward(hidden):
 PROBE = """
 import torch
 from espnet2.enh.layers import cpu_kernels
-from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RMSGroupNorm, RMSGroupNormFunction, RotaryEmbedding
+from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RotaryEmbedding
 mhsa = MultiHeadSelfAttention(8, 8, 2, RotaryEmbedding(4))
 out = mhsa(torch.randn(2, 5, 8))
 print(cpu_kernels.attention_usable(torch.zeros(1, 1, 1, 24), 4), tuple(out.shape))
