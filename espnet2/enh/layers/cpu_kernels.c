@@ -16,6 +16,10 @@
  *   lse  [A, R, H, L]         log-sum-exp of each score row (saved for the backward pass)
  *   dout [A, L, R, H, D], dqkv [A, L, R, 3, H, D]
  * RoPE rotates pairs (x[2i], x[2i+1]) of q and k: (x0 c - x1 s, x0 s + x1 c).
+ *
+ * Every kernel returns a status, which cpu_kernels.py checks after each call: STATUS_OK, STATUS_NO_MEMORY (a
+ * work buffer could not be allocated: the outputs are incomplete) or STATUS_BAD_SHAPE (arguments the kernel
+ * does not support, said in its comment: nothing was written).
  */
 #include <math.h>
 #ifdef _OPENMP
@@ -24,7 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_D 64 /* largest head dimension (the caller checks) */
+#define MAX_D 64 /* largest head dimension */
+
+enum { STATUS_OK = 0, STATUS_NO_MEMORY = 1, STATUS_BAD_SHAPE = 2 };
 
 #if defined(__AVX512F__)
 #define VW 16
@@ -314,9 +320,9 @@ SPECIALIZE(any, j->D)
 typedef void (*ItemFn)(const Job *, long, long, long, float *);
 
 /* Runs every work item on n_threads OpenMP threads (PyTorch's own pool when the process has loaded its
- * libgomp); returns 0, 1 when memory for the work buffers ran out, 2 when D is odd or above MAX_D. */
+ * libgomp); STATUS_BAD_SHAPE when D is odd or above MAX_D, STATUS_NO_MEMORY when a work buffer ran out. */
 static int run(Job *j, int n_threads) {
-    if (j->D > MAX_D || j->D % 2 != 0) return 2;
+    if (j->D > MAX_D || j->D % 2 != 0) return STATUS_BAD_SHAPE;
     ItemFn fn;
     if (j->L < VW / 2)
         fn = j->backward ? backward_small : forward_small;
@@ -337,7 +343,7 @@ static int run(Job *j, int n_threads) {
             if (buf != NULL) fn(j, w / (j->R * j->H), (w / j->H) % j->R, w % j->H, buf);
         free(buf);
     }
-    return error;
+    return error ? STATUS_NO_MEMORY : STATUS_OK;
 }
 
 int rope_attention_forward(const float *qkv, const float *cs, const float *sn, float *out, float *lse, long A,
@@ -362,9 +368,13 @@ int rope_attention_backward(const float *qkv, const float *cs, const float *sn, 
  *   rms = ||x_g|| / sqrt(d),  s = 1 / (rms + eps),  y = x s gamma.
  * Backward with g = dy gamma: dx = s g - x sum_g(g x) s^2 / (d rms), dgamma = sum over rows of dy x s.
  * x, y, dy, dx [N, C]; rms [N, G] (written by the forward, read by the backward); gamma, dgamma [C].
+ * STATUS_BAD_SHAPE unless C is a positive multiple of G; the backward needs a buffer (STATUS_NO_MEMORY).
  */
+INLINE int bad_groups(long C, long G) { return G < 1 || C < 1 || C % G != 0; }
+
 int rms_group_norm_forward(const float *x, const float *gamma, float *y, float *rms, long N, long C, long G,
                            float eps, int n_threads) {
+    if (bad_groups(C, G)) return STATUS_BAD_SHAPE;
     const long d = C / G;
 #pragma omp parallel for schedule(static) num_threads(n_threads)
     for (long n = 0; n < N; n++) {
@@ -377,16 +387,17 @@ int rms_group_norm_forward(const float *x, const float *gamma, float *y, float *
             for (long i = 0; i < d; i++) y[n * C + g * d + i] = xg[i] * s * gamma[g * d + i];
         }
     }
-    return 0;
+    return STATUS_OK;
 }
 
 int rms_group_norm_backward(const float *x, const float *gamma, const float *rms, const float *dy, float *dx,
                             float *dgamma, long N, long C, long G, float eps, int n_threads) {
+    if (bad_groups(C, G)) return STATUS_BAD_SHAPE;
     const long d = C / G;
     if (n_threads < 1) n_threads = 1;
     /* one row of dgamma partial sums per thread, added in thread order: the result does not depend on timing */
     float *partial = (float *)calloc((size_t)n_threads * C, sizeof(float));
-    if (partial == NULL) return 1;
+    if (partial == NULL) return STATUS_NO_MEMORY;
     int team = 1;
 #pragma omp parallel num_threads(n_threads)
     {
@@ -418,13 +429,13 @@ int rms_group_norm_backward(const float *x, const float *gamma, const float *rms
         dgamma[c] = sum;
     }
     free(partial);
-    return 0;
+    return STATUS_OK;
 }
 
 /*
  * SwiGLU gate of the FFNs: h [M, 2H] rows (value | gate) -> u [M, H] = value * silu(gate), silu(g) = g sigma(g).
  * Backward, from du [M, H]: dh = (du silu(g), du value sigma(g) (1 + g (1 - sigma(g)))), and u again (the
- * weight gradient of the output projection needs it).
+ * weight gradient of the output projection needs it). Nothing can fail: both return STATUS_OK.
  */
 typedef float vfu __attribute__((vector_size(4 * VW), aligned(4))); /* unaligned loads and stores */
 
@@ -444,7 +455,7 @@ int swiglu_forward(const float *h, float *u, long M, long H, int n_threads) {
         }
         for (; i < H; i++) out[i] = value[i] * gate[i] * sigmoid(gate[i]);
     }
-    return 0;
+    return STATUS_OK;
 }
 
 int swiglu_backward(const float *h, const float *du, float *dh, float *u, long M, long H, int n_threads) {
@@ -467,5 +478,5 @@ int swiglu_backward(const float *h, const float *du, float *dh, float *u, long M
             out[i] = v * silu;
         }
     }
-    return 0;
+    return STATUS_OK;
 }

@@ -134,11 +134,32 @@ def _ptrs(*tensors: torch.Tensor):
     return tuple(t.data_ptr() for t in tensors)
 
 
-def _check(status: int, name: str):
-    if status == 1:
-        raise MemoryError(f"{name}: out of memory for the per-thread work buffers")
-    if status != 0:
-        raise ValueError(f"{name}: unsupported shape (head dimension odd or above 64)")
+# The statuses the C functions return (cpu_kernels.c), and what each function refuses as STATUS_BAD_SHAPE.
+STATUS_OK, STATUS_NO_MEMORY, STATUS_BAD_SHAPE = 0, 1, 2
+SHAPE_RULES = {
+    "rope_attention_forward": "the head dimension must be even and at most 64",
+    "rope_attention_backward": "the head dimension must be even and at most 64",
+    "rms_group_norm_forward": "the channels must be a positive multiple of num_groups",
+    "rms_group_norm_backward": "the channels must be a positive multiple of num_groups",
+}
+
+
+def check_status(status: int, kernel: str):
+    """Raise, naming the C function `kernel` and its status, unless the status is STATUS_OK."""
+    if status == STATUS_OK:
+        return
+    what = f"CPU kernel {kernel} (cpu_kernels.c) returned status {status}"
+    fallback = "; TISDISS_CPU_KERNELS=0 runs PyTorch's operations instead"
+    if status == STATUS_NO_MEMORY:
+        raise MemoryError(f"{what}: out of memory for its work buffers{fallback}")
+    if status == STATUS_BAD_SHAPE:
+        raise ValueError(f"{what}: unsupported shape: {SHAPE_RULES.get(kernel, 'see cpu_kernels.c')}{fallback}")
+    raise RuntimeError(f"{what}: unknown status (cpu_kernels.c and cpu_kernels.py disagree){fallback}")
+
+
+def _call(kernel: str, *args):
+    """Run the C function `kernel` of the library and check the status it returns."""
+    check_status(getattr(load_library(), kernel)(*args), kernel)
 
 
 def rope_attention(qkv: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, n_heads: int) -> torch.Tensor:
@@ -158,8 +179,7 @@ class RoPEAttentionFunction(torch.autograd.Function):
         out = qkv.new_empty(a, seq_len, r, n_heads * head_dim)
         lse = qkv.new_empty(a, r, n_heads, seq_len)
         dims = (a, seq_len, r, n_heads, head_dim, head_dim**-0.5)
-        status = load_library().rope_attention_forward(*_ptrs(qkv, cos, sin, out, lse), *dims, torch.get_num_threads())
-        _check(status, "rope_attention")
+        _call("rope_attention_forward", *_ptrs(qkv, cos, sin, out, lse), *dims, torch.get_num_threads())
         ctx.save_for_backward(qkv, cos, sin, out, lse)
         ctx.dims = dims
         return out
@@ -170,7 +190,7 @@ class RoPEAttentionFunction(torch.autograd.Function):
         dqkv = torch.empty_like(qkv)
         dout = dout.contiguous()
         ptrs = _ptrs(qkv, cos, sin, out, lse, dout, dqkv)
-        _check(load_library().rope_attention_backward(*ptrs, *ctx.dims, torch.get_num_threads()), "rope_attention")
+        _call("rope_attention_backward", *ptrs, *ctx.dims, torch.get_num_threads())
         return dqkv, None, None, None
 
 
@@ -188,7 +208,7 @@ class RMSGroupNormKernel(torch.autograd.Function):
         y = torch.empty_like(x)
         rms = x.new_empty(rows, num_groups)
         dims = (rows, channels, num_groups, eps)
-        load_library().rms_group_norm_forward(*_ptrs(x, gamma, y, rms), *dims, torch.get_num_threads())
+        _call("rms_group_norm_forward", *_ptrs(x, gamma, y, rms), *dims, torch.get_num_threads())
         ctx.save_for_backward(x, gamma, rms)
         ctx.dims = dims
         return y
@@ -198,10 +218,7 @@ class RMSGroupNormKernel(torch.autograd.Function):
         x, gamma, rms = ctx.saved_tensors
         dy = dy.contiguous()
         dx, dgamma = torch.empty_like(x), torch.empty_like(gamma)
-        status = load_library().rms_group_norm_backward(
-            *_ptrs(x, gamma, rms, dy, dx, dgamma), *ctx.dims, torch.get_num_threads()
-        )
-        _check(status, "rms_group_norm")
+        _call("rms_group_norm_backward", *_ptrs(x, gamma, rms, dy, dx, dgamma), *ctx.dims, torch.get_num_threads())
         return dx, dgamma, None, None
 
 
@@ -210,7 +227,7 @@ def swiglu(h: torch.Tensor) -> torch.Tensor:
     h = h.contiguous()
     rows, hidden = h.shape[0], h.shape[1] // 2
     u = h.new_empty(rows, hidden)
-    load_library().swiglu_forward(*_ptrs(h, u), rows, hidden, torch.get_num_threads())
+    _call("swiglu_forward", *_ptrs(h, u), rows, hidden, torch.get_num_threads())
     return u
 
 
@@ -219,5 +236,5 @@ def swiglu_backward(h: torch.Tensor, du: torch.Tensor) -> "tuple[torch.Tensor, t
     h, du = h.contiguous(), du.contiguous()
     rows, hidden = du.shape
     dh, u = torch.empty_like(h), torch.empty_like(du)
-    load_library().swiglu_backward(*_ptrs(h, du, dh, u), rows, hidden, torch.get_num_threads())
+    _call("swiglu_backward", *_ptrs(h, du, dh, u), rows, hidden, torch.get_num_threads())
     return dh, u

@@ -205,6 +205,22 @@ def test_swiglu_gate_matches_formula_forward_and_backward(hidden):
     assert_rel_close(u, expected.detach(), 1e-6)
 
 
+def test_a_refused_shape_raises_naming_the_kernel_and_its_status():
+    require_cpu_kernels()
+    cos = sin = torch.ones(3, 33)
+    with pytest.raises(ValueError, match="rope_attention_forward .* status 2: .*even and at most 64"):
+        cpu_kernels.rope_attention(torch.randn(1, 3, 1, 3 * 66), cos, sin, 1)  # head dimension 66 > 64
+    with pytest.raises(ValueError, match="rms_group_norm_forward .* status 2: .*multiple of num_groups"):
+        cpu_kernels.rms_group_norm(torch.randn(2, 6), torch.ones(6), 4, 1e-5)  # 6 channels in 4 groups
+
+
+@pytest.mark.parametrize("status, error", [(1, MemoryError), (2, ValueError), (7, RuntimeError)])
+def test_every_non_zero_status_raises(status, error):
+    cpu_kernels.check_status(0, "swiglu_forward")
+    with pytest.raises(error, match=f"swiglu_forward .* status {status}"):
+        cpu_kernels.check_status(status, "swiglu_forward")
+
+
 PROBE = """
 import torch
 from espnet2.enh.layers import cpu_kernels
