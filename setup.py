@@ -19,7 +19,7 @@ requirements = {
     # fast_bss_eval imports packaging without declaring it (0.1.4)
     "eval": ["pystoi", "fast_bss_eval", "packaging"],
     "pesq": ["pesq"],  # PESQ in scoring (--use_pesq; compiles a C extension)
-    "dev": ["pytest", "mir_eval", "pystoi", "fast_bss_eval", "packaging", "tensorboard", "matplotlib"],
+    "dev": ["pytest", "ruff==0.17.6", "mir_eval", "pystoi", "fast_bss_eval", "packaging", "tensorboard", "matplotlib"],
 }
 
 setup(

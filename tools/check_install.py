@@ -85,8 +85,9 @@ def main() -> int:
     except ImportError:
         pass
     try:
-        import espnet2  # noqa: F401
         from importlib.metadata import version
+
+        import espnet2  # noqa: F401
 
         print(f"toolkit: tisdiss {version('tisdiss')}")
     except Exception:

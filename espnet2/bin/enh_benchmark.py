@@ -27,6 +27,7 @@ from espnet2.enh.separator.abs_refining_separator import AbsRefiningSeparator
 from espnet2.utils.allocator import tune_allocator
 from espnet2.utils.config_io import load_config
 
+
 # ------------------------------------------------------------------ measurement helpers
 def sync(device: str):
     if device.startswith("cuda"):
@@ -223,8 +224,10 @@ def main(argv=None):
     n_params = sum(p.numel() for p in model.parameters())
     m_res = args.m_re if isinstance(model.separator, AbsRefiningSeparator) else [None]
     name = args.config or args.preset
-    print(f"# model: {name} ({n_params:,} parameters); {args.seconds:g} s at {args.fs} Hz, batch {args.batch}; "
-          f"device {args.device}, {torch.get_num_threads()} threads, amp {args.amp or 'off'}, torch {torch.__version__}")  # fmt: skip
+    print(
+        f"# model: {name} ({n_params:,} parameters); {args.seconds:g} s at {args.fs} Hz, batch {args.batch}; "
+        f"device {args.device}, {torch.get_num_threads()} threads, amp {args.amp or 'off'}, torch {torch.__version__}"
+    )
 
     if args.device == "cpu":
         state = "on" if cpu_kernels.usable(torch.zeros(1)) else "off (PyTorch operations)"
@@ -237,8 +240,10 @@ def main(argv=None):
     print("| M_re | forward s | RTF | peak mem | GFLOP | GFLOP/s | ratio to matmul |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['m_re'] if r['m_re'] is not None else '-'} | {r['seconds']:.3f} | {r['rtf']:.3f} | "
-              f"{fmt_bytes(r['peak_mem'])} | {r['flops'] / 1e9:.2f} | {r['gflops']:.1f} | {r['gflops'] / matmul:.0%} |")  # fmt: skip
+        print(
+            f"| {r['m_re'] if r['m_re'] is not None else '-'} | {r['seconds']:.3f} | {r['rtf']:.3f} | "
+            f"{fmt_bytes(r['peak_mem'])} | {r['flops'] / 1e9:.2f} | {r['gflops']:.1f} | {r['gflops'] / matmul:.0%} |"
+        )
     if not args.skip_train:
         train_config = preset_config(args.train_preset)
         step = benchmark_train_step(train_config, args.device, args.train_batch, args.train_seconds, args.fs,

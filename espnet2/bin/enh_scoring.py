@@ -42,7 +42,6 @@ from espnet2.enh.metrics import METRICS, pesq_available, score_utterance
 from espnet2.fileio.datadir_writer import DatadirWriter
 from espnet2.utils.config_argparse import add_log_level_argument
 
-
 # ---------------------------------------------------------------- result files
 _PER_UTT_FILE = re.compile(r"^(?P<metric>[A-Za-z_]+)_spk(?P<spk>\d+)$")
 
@@ -134,7 +133,7 @@ def _load(reader, key: str, scp: str, ref_channel: int) -> Tuple[int, np.ndarray
     if wav.ndim == 2:
         if not 0 <= ref_channel < wav.shape[1]:
             raise ValueError(
-                f"{scp}: utterance {key!r} has {wav.shape[1]} channels; --ref_channel {ref_channel} " "is out of range"
+                f"{scp}: utterance {key!r} has {wav.shape[1]} channels; --ref_channel {ref_channel} is out of range"
             )
         wav = wav[:, ref_channel]
     return fs, wav

@@ -49,7 +49,12 @@ SMALL_CONFIG = {
 
 def get_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data_dir", type=str, default=None, help="Kaldi-style dir with wav.scp, spk1.scp, ... (default: synthetic data)")
+    parser.add_argument(
+        "--data_dir",
+        type=str,
+        default=None,
+        help="Kaldi-style dir with wav.scp, spk1.scp, ... (default: synthetic data)",
+    )
     parser.add_argument("--config", type=str, default=None, help="training config (default: a small TISDiSS)")
     parser.add_argument("--steps", type=int, default=10, help="measured steps")
     parser.add_argument("--warmup_steps", type=int, default=3, help="steps run before measuring")
@@ -57,7 +62,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--speech_segment", type=int, default=4000, help="crop length in samples (0.5 s at 8 kHz)")
     parser.add_argument("--num_workers", type=int, default=2)
     parser.add_argument("--ngpu", type=int, default=0)
-    parser.add_argument("--num_threads", type=int, default=None, help="torch threads of the training process (default: as enh_train)")
+    parser.add_argument(
+        "--num_threads", type=int, default=None, help="torch threads of the training process (default: as enh_train)"
+    )
     parser.add_argument("--num_utts", type=int, default=32, help="synthetic data: utterances")
     parser.add_argument("--utt_seconds", type=float, default=4.0, help="synthetic data: utterance length")
     parser.add_argument("--fs", type=int, default=8000, help="synthetic data: sample rate")
@@ -96,7 +103,11 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> Dict[str, float]
     """Measure; returns {"steps_per_sec", "data_wait_share", "step_time", "data_wait"}."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        data_dir = Path(args.data_dir) if args.data_dir else make_synthetic_data(tmp / "data", args.num_utts, args.utt_seconds, args.fs)
+        data_dir = (
+            Path(args.data_dir)
+            if args.data_dir
+            else make_synthetic_data(tmp / "data", args.num_utts, args.utt_seconds, args.fs)
+        )
         names = {"wav.scp": "speech_mix"}
         j = 1
         while (data_dir / f"spk{j}.scp").exists():
@@ -110,9 +121,26 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> Dict[str, float]
         shapes = write_shapes(data_dir, names, tmp / "stats")
         cmd = ["--config", str(config), "--output_dir", str(tmp / "exp"), "--ngpu", str(args.ngpu)]
         for (scp, name), shape in zip(names.items(), shapes):
-            cmd += ["--train_data_path_and_name_and_type", f"{data_dir / scp},{name},sound", "--train_shape_file", shape]
-            cmd += ["--valid_data_path_and_name_and_type", f"{data_dir / scp},{name},sound", "--valid_shape_file", shape]
-        cmd += ["--fold_length", str(10**9), "--batch_size", str(args.batch_size), "--speech_segment", str(args.speech_segment)]
+            cmd += [
+                "--train_data_path_and_name_and_type",
+                f"{data_dir / scp},{name},sound",
+                "--train_shape_file",
+                shape,
+            ]
+            cmd += [
+                "--valid_data_path_and_name_and_type",
+                f"{data_dir / scp},{name},sound",
+                "--valid_shape_file",
+                shape,
+            ]
+        cmd += [
+            "--fold_length",
+            str(10**9),
+            "--batch_size",
+            str(args.batch_size),
+            "--speech_segment",
+            str(args.speech_segment),
+        ]
         cmd += ["--num_workers", str(args.num_workers), "--num_iters_per_epoch", str(args.steps + args.warmup_steps)]
         cmd += ["--use_tensorboard", "false", "--use_matplotlib", "false", *extra]
         targs = EnhancementTask.get_parser().parse_args(cmd)

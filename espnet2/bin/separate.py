@@ -155,7 +155,12 @@ def main(cmd: Optional[List[str]] = None) -> int:
             bar = tqdm(total=total, unit="frame", unit_scale=True, leave=False, desc=job.source.name)
         try:
             info = separate_file(
-                separate, job, args.channel, args.subtype, args.normalize_output_wav, None if bar is None else bar.update
+                separate,
+                job,
+                args.channel,
+                args.subtype,
+                args.normalize_output_wav,
+                None if bar is None else bar.update,
             )
         except (AudioError, FloatingPointError, ValueError, sf.LibsndfileError, RuntimeError) as e:
             msg = str(e) if str(job.source) in str(e) else f"{job.source}: {e}"

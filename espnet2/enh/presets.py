@@ -14,7 +14,9 @@ import torch
 from espnet2.tasks.enh import EnhancementTask
 
 STFT_8K = dict(n_fft=128, hop_length=64)
-PIT_SI_SNR = [dict(name="si_snr", conf=dict(eps=1.0e-7), wrapper="pit", wrapper_conf=dict(weight=1.0, independent_perm=True))]
+PIT_SI_SNR = [
+    dict(name="si_snr", conf=dict(eps=1.0e-7), wrapper="pit", wrapper_conf=dict(weight=1.0, independent_perm=True))
+]
 TF_LOCOFORMER_BLOCK = dict(
     emb_dim=128, attention_dim=128, n_heads=4, num_groups=4, norm_type="rmsgroupnorm", tf_order="ft",
     ffn_type=["swiglu_conv1d", "swiglu_conv1d"], ffn_hidden_dim=[384, 384], conv1d_kernel=4, conv1d_shift=1,
@@ -31,8 +33,14 @@ PRESETS = {
     # the tiny config of the mini recipe: flagship values, narrower and with 3 refinement repeats
     "tiny": dict(
         separator="tisdiss",
-        separator_conf={**FLAGSHIP_SEPARATOR, "emb_dim": 16, "attention_dim": 16, "n_heads": 2,
-                        "ffn_hidden_dim": [32, 32], "reconstructor_repeat_times": 3},
+        separator_conf={
+            **FLAGSHIP_SEPARATOR,
+            "emb_dim": 16,
+            "attention_dim": 16,
+            "n_heads": 2,
+            "ffn_hidden_dim": [32, 32],
+            "reconstructor_repeat_times": 3,
+        },
     ),  # fmt: skip
     "tflocoformer_m": dict(separator="tflocoformer", separator_conf=dict(num_spk=2, n_layers=6, **TF_LOCOFORMER_BLOCK)),
 }

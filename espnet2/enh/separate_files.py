@@ -233,8 +233,9 @@ def separate_file(
 
 def _rescale(source: Path, target: Path, gain: float, subtype: str, blocksize: int):
     """Copy a mono wav, multiplied by ``gain``, into ``target`` with the sample format ``subtype``."""
-    with sf.SoundFile(str(source)) as src, sf.SoundFile(
-        str(target), "w", samplerate=src.samplerate, channels=1, format="WAV", subtype=subtype
-    ) as dst:
+    with (
+        sf.SoundFile(str(source)) as src,
+        sf.SoundFile(str(target), "w", samplerate=src.samplerate, channels=1, format="WAV", subtype=subtype) as dst,
+    ):
         for block in src.blocks(blocksize, dtype="float32"):
             dst.write(block * np.float32(gain))

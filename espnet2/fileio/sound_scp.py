@@ -1,10 +1,10 @@
 """Read and write audio listed in a Kaldi-style scp file (`<utt_id> <path>` per line) through soundfile.
 
-    reader = SoundScpReader("data/tr/wav.scp", dtype="float32")
-    rate, wav = reader["utt1"]          # wav: [N] (mono) or [N, C] (multi-channel)
+reader = SoundScpReader("data/tr/wav.scp", dtype="float32")
+rate, wav = reader["utt1"]          # wav: [N] (mono) or [N, C] (multi-channel)
 
-    writer = SoundScpWriter("exp/enhanced/wavs/1", "exp/enhanced/spk1.scp")
-    writer["utt1"] = 8000, wav          # writes exp/enhanced/wavs/1/utt1.wav and a line in spk1.scp
+writer = SoundScpWriter("exp/enhanced/wavs/1", "exp/enhanced/spk1.scp")
+writer["utt1"] = 8000, wav          # writes exp/enhanced/wavs/1/utt1.wav and a line in spk1.scp
 """
 
 import collections.abc
@@ -52,7 +52,9 @@ class SoundScpReader(collections.abc.Mapping):
         try:
             array, rate = soundfile.read(path, dtype=self.dtype or "float64", always_2d=self.always_2d)
         except (RuntimeError, soundfile.LibsndfileError) as e:
-            raise RuntimeError(f"{self.where(key)}: cannot read audio file '{path}' of utterance '{key}': {e}") from None
+            raise RuntimeError(
+                f"{self.where(key)}: cannot read audio file '{path}' of utterance '{key}': {e}"
+            ) from None
         if self.dtype is None:
             array = array.astype(np.float64, copy=False)
         return rate, array
@@ -61,9 +63,7 @@ class SoundScpReader(collections.abc.Mapping):
         """(rate, frames, channels) of `key` without reading the samples."""
         path = self.data[key]
         if not Path(path).exists():
-            raise FileNotFoundError(
-                f"{self.where(key)}: audio file '{path}' of utterance '{key}' does not exist"
-            )
+            raise FileNotFoundError(f"{self.where(key)}: audio file '{path}' of utterance '{key}' does not exist")
         i = soundfile.info(path)
         return i.samplerate, i.frames, i.channels
 
@@ -90,7 +90,9 @@ class SoundScpWriter:
         dtype: soundfile subtype, e.g. "PCM_16", "FLOAT" (None: soundfile's default for the format).
     """
 
-    def __init__(self, outdir: Union[Path, str], scpfile: Union[Path, str], format: str = "wav", dtype: Optional[str] = None):
+    def __init__(
+        self, outdir: Union[Path, str], scpfile: Union[Path, str], format: str = "wav", dtype: Optional[str] = None
+    ):
         self.dir = Path(outdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         scpfile = Path(scpfile)

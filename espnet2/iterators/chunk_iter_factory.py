@@ -30,7 +30,9 @@ def parse_chunk_length(chunk_length: Union[str, int]) -> List[int]:
         else:
             lengths = [int(x) for x in str(chunk_length).split(",")]
     except ValueError:
-        raise ValueError(f"--chunk_length: expected e.g. '32000', '16000,32000' or '16000-32000', got {chunk_length!r}") from None
+        raise ValueError(
+            f"--chunk_length: expected e.g. '32000', '16000,32000' or '16000-32000', got {chunk_length!r}"
+        ) from None
     if len(lengths) == 0 or min(lengths) <= 0:
         raise ValueError(f"--chunk_length: lengths must be positive: {chunk_length!r}")
     return lengths
@@ -108,17 +110,24 @@ class ChunkIterFactory(AbsIterFactory):
         for ids, batch in per_sample_loader:
             assert len(ids) == 1, f"Must be per-sample-loader: {len(ids)}"
             # sequences are the names with a "_lengths" entry; drop the lengths, take the single sample
-            sequence_keys = [k for k in batch if k + "_lengths" in batch and not k.startswith(self.excluded_key_prefixes)]
+            sequence_keys = [
+                k for k in batch if k + "_lengths" in batch and not k.startswith(self.excluded_key_prefixes)
+            ]
             batch = {k: v[0] for k, v in batch.items() if not k.endswith("_lengths")}
             id_ = ids[0]
             L = len(batch[sequence_keys[0]])
             for key in sequence_keys:
                 if len(batch[key]) != L:
-                    raise RuntimeError(f"utterance '{id_}': all sequences must have the same length: {key} has {len(batch[key])}, {sequence_keys[0]} has {L}")
+                    raise RuntimeError(
+                        f"utterance '{id_}': all sequences must have the same length: "
+                        f"{key} has {len(batch[key])}, {sequence_keys[0]} has {L}"
+                    )
 
             chunk_lengths = [lg for lg in self.chunk_lengths if lg <= L]
             if len(chunk_lengths) == 0:
-                logging.warning(f"The length of '{id_}' is {L}, shorter than every chunk length {self.chunk_lengths}: skipped")
+                logging.warning(
+                    f"The length of '{id_}' is {L}, shorter than every chunk length {self.chunk_lengths}: skipped"
+                )
                 continue
             W = int(state.choice(chunk_lengths, 1)[0])
             cache_id_list = cache_id_list_dict.setdefault(W, [])
@@ -136,13 +145,17 @@ class ChunkIterFactory(AbsIterFactory):
             cache_id_list += [id_ for _ in range(N)]
 
             if len(cache_id_list) > self.num_cache_chunks:
-                cache_id_list, cache_chunks = yield from self._generate_mini_batches(cache_id_list, cache_chunks, shuffle, state)
+                cache_id_list, cache_chunks = yield from self._generate_mini_batches(
+                    cache_id_list, cache_chunks, shuffle, state
+                )
             cache_id_list_dict[W] = cache_id_list
             cache_chunks_dict[W] = cache_chunks
         for W in cache_id_list_dict:
             yield from self._generate_mini_batches(cache_id_list_dict[W], cache_chunks_dict[W], shuffle, state)
 
-    def _generate_mini_batches(self, id_list: List[str], batches: Dict[str, list], shuffle: bool, state: np.random.RandomState):
+    def _generate_mini_batches(
+        self, id_list: List[str], batches: Dict[str, list], shuffle: bool, state: np.random.RandomState
+    ):
         if shuffle:
             indices = np.arange(0, len(id_list))
             state.shuffle(indices)

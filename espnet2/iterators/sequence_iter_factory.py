@@ -102,7 +102,9 @@ class SequenceIterFactory(AbsIterFactory):
     def batches_of_epoch(self, epoch: int, shuffle: bool = None) -> List:
         if shuffle is None:
             shuffle = self.shuffle
-        batches = epoch_batches(self.sampler.generate(epoch + self.seed), self.seed, epoch, shuffle, self.num_iters_per_epoch)
+        batches = epoch_batches(
+            self.sampler.generate(epoch + self.seed), self.seed, epoch, shuffle, self.num_iters_per_epoch
+        )
         if shuffle and self.shuffle_within_batch:
             rng = np.random.RandomState(epoch + self.seed + 1)
             batches = [tuple(b[i] for i in rng.permutation(len(b))) for b in batches]

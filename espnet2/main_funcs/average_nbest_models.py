@@ -63,7 +63,9 @@ def average_nbest_models(
                 if e not in _loaded:
                     path = output_dir / f"{e}epoch.pth"
                     if not path.exists():
-                        raise FileNotFoundError(f"{path} is needed to average the {n} best models by {ph}.{cr} but is missing")
+                        raise FileNotFoundError(
+                            f"{path} is needed to average the {n} best models by {ph}.{cr} but is missing"
+                        )
                     _loaded[e] = torch.load(path, map_location="cpu", weights_only=True)
                 states = _loaded[e]
                 if avg is None:

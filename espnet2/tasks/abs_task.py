@@ -195,19 +195,23 @@ class AbsTask:
             if not dataset.has_name(k):
                 raise RuntimeError(
                     f'"{cls.required_data_names(train)}" are required for {cls.__name__}: give '
-                    f'--{"train" if train else "valid"}_data_path_and_name_and_type <list>,{k},sound. '
+                    f"--{'train' if train else 'valid'}_data_path_and_name_and_type <list>,{k},sound. "
                     f'Given: "{dataset.names()}"'
                 )
         if not args.allow_variable_data_keys:
             task_keys = cls.required_data_names(train) + cls.optional_data_names(train)
             for k in dataset.names():
                 if k not in task_keys:
-                    raise RuntimeError(f"The data-name must be one of {task_keys} for {cls.__name__}: \"{k}\" is not allowed.\n{mes}")
+                    raise RuntimeError(
+                        f'The data-name must be one of {task_keys} for {cls.__name__}: "{k}" is not allowed.\n{mes}'
+                    )
 
     # ------------------------------------------------------------------ argument parser
     @classmethod
     def get_parser(cls) -> config_argparse.ArgumentParser:
-        class ArgumentDefaultsRawTextHelpFormatter(argparse.RawTextHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+        class ArgumentDefaultsRawTextHelpFormatter(
+            argparse.RawTextHelpFormatter, argparse.ArgumentDefaultsHelpFormatter
+        ):
             pass
 
         parser = config_argparse.ArgumentParser(
@@ -249,7 +253,9 @@ class AbsTask:
         for class_choices in cls.class_choices_list:
             name = getattr(args, class_choices.name, None)
             if name is not None and class_choices.name not in cls.conf_not_filled:
-                config[f"{class_choices.name}_conf"] = filled(class_choices.get_class(name), getattr(args, f"{class_choices.name}_conf"))
+                config[f"{class_choices.name}_conf"] = filled(
+                    class_choices.get_class(name), getattr(args, f"{class_choices.name}_conf")
+                )
         return to_plain(config)
 
     @classmethod
@@ -263,7 +269,10 @@ class AbsTask:
         """Refuse option values this toolkit does not implement, and missing required options."""
         for name, default in cls.unsupported_options.items():
             if getattr(args, name) != default:
-                raise ValueError(f"--{name} {getattr(args, name)!r}: not supported by this toolkit (only the default {default!r}); remove it from the config/command line")
+                raise ValueError(
+                    f"--{name} {getattr(args, name)!r}: not supported by this toolkit (only the default {default!r}); "
+                    "remove it from the config/command line"
+                )
         if not args.print_config and not args.dry_run and args.output_dir is None:
             raise ValueError("--output_dir is required")
         if args.accum_grad < 1:
@@ -286,7 +295,9 @@ class AbsTask:
         return [optim]
 
     @classmethod
-    def build_schedulers(cls, args: argparse.Namespace, optimizers: List[torch.optim.Optimizer]) -> List[Optional[AbsScheduler]]:
+    def build_schedulers(
+        cls, args: argparse.Namespace, optimizers: List[torch.optim.Optimizer]
+    ) -> List[Optional[AbsScheduler]]:
         if args.scheduler is None:
             return [None]
         scheduler_class = scheduler_classes.get(args.scheduler)
@@ -298,10 +309,14 @@ class AbsTask:
             raise ValueError(f"--scheduler_conf: {e} (options of {scheduler_class.__name__})") from None
 
     @classmethod
-    def build_dataset(cls, args: argparse.Namespace, data_path_and_name_and_type, train: bool, preprocess_fn) -> ESPnetDataset:
+    def build_dataset(
+        cls, args: argparse.Namespace, data_path_and_name_and_type, train: bool, preprocess_fn
+    ) -> ESPnetDataset:
         if len(data_path_and_name_and_type) == 0:
             phase = "train" if train else "valid"
-            raise ValueError(f"no --{phase}_data_path_and_name_and_type given (e.g. data/{phase}/wav.scp,speech_mix,sound)")
+            raise ValueError(
+                f"no --{phase}_data_path_and_name_and_type given (e.g. data/{phase}/wav.scp,speech_mix,sound)"
+            )
         dataset = ESPnetDataset(
             [tuple(x) for x in data_path_and_name_and_type],
             float_dtype=args.train_dtype,
@@ -312,7 +327,9 @@ class AbsTask:
         return dataset
 
     @classmethod
-    def build_iter_factory(cls, args: argparse.Namespace, distributed_option: DistributedOption, mode: str) -> AbsIterFactory:
+    def build_iter_factory(
+        cls, args: argparse.Namespace, distributed_option: DistributedOption, mode: str
+    ) -> AbsIterFactory:
         """The train or valid iterator factory: dataset, batch sampler, DDP sharding, iterator type."""
         train = mode == "train"
         if train:
@@ -378,12 +395,18 @@ class AbsTask:
         known = set(dataset.keys)
         missing = [k for b in batches for k in b if k not in known]
         if missing:
-            raise ValueError(f"{shape_files[0]}: utterance '{missing[0]}' is not in {data[0][0]}; re-run --collect_stats on this data")
+            raise ValueError(
+                f"{shape_files[0]}: utterance '{missing[0]}' is not in {data[0][0]}; "
+                "re-run --collect_stats on this data"
+            )
         batches = shard_batches(batches, distributed_option)
         logging.info(f"[{mode}] dataset:\n{dataset}")
         logging.info(f"[{mode}] Batch sampler: {sampler}")
         bs = [len(b) for b in batches]
-        logging.info(f"[{mode}] mini-batch sizes summary: N-batch={len(bs)}, mean={np.mean(bs):.1f}, min={np.min(bs)}, max={np.max(bs)}")
+        logging.info(
+            f"[{mode}] mini-batch sizes summary: N-batch={len(bs)}, "
+            f"mean={np.mean(bs):.1f}, min={np.min(bs)}, max={np.max(bs)}"
+        )
         return SequenceIterFactory(
             dataset=dataset,
             batches=batches,
@@ -455,7 +478,11 @@ class AbsTask:
     @classmethod
     def _main_worker(cls, args, distributed_option: DistributedOption, output_dir: Optional[Path]):
         # processes on this machine: torchrun's LOCAL_WORLD_SIZE, else all of them (spawned here)
-        local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", distributed_option.dist_world_size or 1)) if distributed_option.distributed else 1
+        local_processes = (
+            int(os.environ.get("LOCAL_WORLD_SIZE", distributed_option.dist_world_size or 1))
+            if distributed_option.distributed
+            else 1
+        )
         torch.set_num_threads(cpu_threads(args.num_threads, args.ngpu, args.num_workers, local_processes))
         set_all_random_seed(args.seed)
         torch.backends.cudnn.enabled = args.cudnn_enabled
@@ -479,7 +506,10 @@ class AbsTask:
         optimizers = cls.build_optimizers(args, model=model)
         schedulers = cls.build_schedulers(args, optimizers)
 
-        logging.info(f"pytorch.version={torch.__version__}, cuda.available={torch.cuda.is_available()}, threads={torch.get_num_threads()}")
+        logging.info(
+            f"pytorch.version={torch.__version__}, cuda.available={torch.cuda.is_available()}, "
+            f"threads={torch.get_num_threads()}"
+        )
         logging.info(model_summary(model))
         for i, o in enumerate(optimizers, 1):
             logging.info(f"Optimizer{i}:\n{o}")
@@ -488,7 +518,7 @@ class AbsTask:
 
         if distributed_option.is_main and output_dir is not None:
             with (output_dir / "config.yaml").open("w", encoding="utf-8") as f:
-                logging.info(f'Saving the configuration in {output_dir / "config.yaml"}')
+                logging.info(f"Saving the configuration in {output_dir / 'config.yaml'}")
                 yaml_no_alias_safe_dump(cls.resolved_config(args), f, indent=4, sort_keys=False)
 
         if args.dry_run:
@@ -496,15 +526,21 @@ class AbsTask:
 
         if args.collect_stats:
             # shapes of every input (and statistics of the model's features) -> output_dir/{train,valid}
-            train_key = args.train_shape_file[0] if args.train_shape_file else args.train_data_path_and_name_and_type[0][0]
-            valid_key = args.valid_shape_file[0] if args.valid_shape_file else args.valid_data_path_and_name_and_type[0][0]
+            train_key = (
+                args.train_shape_file[0] if args.train_shape_file else args.train_data_path_and_name_and_type[0][0]
+            )
+            valid_key = (
+                args.valid_shape_file[0] if args.valid_shape_file else args.valid_data_path_and_name_and_type[0][0]
+            )
             iters = []
             for data, key_file, train in [
                 (args.train_data_path_and_name_and_type, train_key, True),
                 (args.valid_data_path_and_name_and_type, valid_key, False),
             ]:
                 dataset = cls.build_dataset(args, data, train, cls.build_preprocess_fn(args, train=False))
-                batches = list(UnsortedBatchSampler(batch_size=args.valid_batch_size or args.batch_size, key_file=key_file))
+                batches = list(
+                    UnsortedBatchSampler(batch_size=args.valid_batch_size or args.batch_size, key_file=key_file)
+                )
                 iters.append(
                     SequenceIterFactory(
                         dataset=dataset,
@@ -525,7 +561,12 @@ class AbsTask:
 
         for p in args.init_param:
             logging.info(f"Loading pretrained params from {p}")
-            load_pretrained_model(model=model, init_param=p, ignore_init_mismatch=args.ignore_init_mismatch, map_location="cuda" if args.ngpu > 0 else "cpu")
+            load_pretrained_model(
+                model=model,
+                init_param=p,
+                ignore_init_mismatch=args.ignore_init_mismatch,
+                map_location="cuda" if args.ngpu > 0 else "cpu",
+            )
 
         train_iter_factory = cls.build_iter_factory(args, distributed_option, mode="train")
         valid_iter_factory = cls.build_iter_factory(args, distributed_option, mode="valid")
@@ -544,7 +585,11 @@ class AbsTask:
 # ------------------------------------------------------------------ the option groups of get_parser (ESPnet's order)
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Common configuration")
-    group.add_argument("--print_config", action="store_true", help="Print the config (defaults, --config and command line resolved) and exit")
+    group.add_argument(
+        "--print_config",
+        action="store_true",
+        help="Print the config (defaults, --config and command line resolved) and exit",
+    )
     config_argparse.add_log_level_argument(group)
     group.add_argument("--dry_run", type=str2bool, default=False, help="Perform process without training")
     group.add_argument(
@@ -554,9 +599,17 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         default="sequence",
         help="sequence: one mini-batch per batch of the sampler; chunk: fixed-length chunks of utterances",
     )
-    group.add_argument("--valid_iterator_type", type=str, choices=["sequence", "chunk", None], default=None, help="Iterator for validation (default: --iterator_type)")
+    group.add_argument(
+        "--valid_iterator_type",
+        type=str,
+        choices=["sequence", "chunk", None],
+        default=None,
+        help="Iterator for validation (default: --iterator_type)",
+    )
     group.add_argument("--output_dir", type=str_or_none, default=None, help="The experiment directory")
-    group.add_argument("--ngpu", type=int, default=0, help="GPUs to use (0: CPU). Under torchrun: GPUs per process (0 or 1)")
+    group.add_argument(
+        "--ngpu", type=int, default=0, help="GPUs to use (0: CPU). Under torchrun: GPUs per process (0 or 1)"
+    )
     group.add_argument("--seed", type=int, default=0, help="Random seed")
     group.add_argument("--num_workers", type=int, default=1, help="The number of workers used for DataLoader")
     group.add_argument(
@@ -570,19 +623,31 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--num_threads",
         type=int_or_none,
         default=None,
-        help="torch CPU threads per process (default on CPU: the cores left by the loader workers, shared by the processes)",
+        help="torch CPU threads per process "
+        "(default on CPU: the cores left by the loader workers, shared by the processes)",
     )
 
 
 def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("distributed training related")
     group.add_argument("--dist_backend", default="nccl", type=str, help="distributed backend (gloo is used on CPU)")
-    group.add_argument("--dist_init_method", type=str, default="env://", help='if init_method="env://", MASTER_ADDR and MASTER_PORT are read from the environment (torchrun sets them)')
-    group.add_argument("--dist_world_size", default=None, type=int_or_none, help="number of processes for distributed training")
+    group.add_argument(
+        "--dist_init_method",
+        type=str,
+        default="env://",
+        help='if init_method="env://", MASTER_ADDR and MASTER_PORT are read from the environment (torchrun sets them)',
+    )
+    group.add_argument(
+        "--dist_world_size", default=None, type=int_or_none, help="number of processes for distributed training"
+    )
     group.add_argument("--dist_rank", type=int_or_none, default=None, help="node rank for distributed training")
     group.add_argument("--local_rank", type=int_or_none, default=None, help="local rank (torchrun sets LOCAL_RANK)")
-    group.add_argument("--dist_master_addr", default=None, type=str_or_none, help="The master address for distributed training")
-    group.add_argument("--dist_master_port", default=None, type=int_or_none, help="The master port for distributed training")
+    group.add_argument(
+        "--dist_master_addr", default=None, type=str_or_none, help="The master address for distributed training"
+    )
+    group.add_argument(
+        "--dist_master_port", default=None, type=int_or_none, help="The master port for distributed training"
+    )
     group.add_argument(
         "--multiprocessing_distributed",
         default=False,
@@ -596,21 +661,45 @@ def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
 def add_cudnn_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("cudnn mode related")
     group.add_argument("--cudnn_enabled", type=str2bool, default=torch.backends.cudnn.enabled, help="Enable CUDNN")
-    group.add_argument("--cudnn_benchmark", type=str2bool, default=torch.backends.cudnn.benchmark, help="Enable cudnn-benchmark mode")
+    group.add_argument(
+        "--cudnn_benchmark", type=str2bool, default=torch.backends.cudnn.benchmark, help="Enable cudnn-benchmark mode"
+    )
     group.add_argument("--cudnn_deterministic", type=str2bool, default=True, help="Enable cudnn-deterministic mode")
 
 
 def add_collect_stats_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("collect stats mode related")
-    group.add_argument("--collect_stats", type=str2bool, default=False, help='Write the shape files (and feature statistics) to --output_dir/{train,valid}/ and exit')
+    group.add_argument(
+        "--collect_stats",
+        type=str2bool,
+        default=False,
+        help="Write the shape files (and feature statistics) to --output_dir/{train,valid}/ and exit",
+    )
 
 
 def add_trainer_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Trainer related")
     group.add_argument("--max_epoch", type=int, default=40, help="The maximum number epoch to train")
-    group.add_argument("--patience", type=int_or_none, default=None, help="Stop after this many epochs without improvement of --early_stopping_criterion")
-    group.add_argument("--val_scheduler_criterion", type=str, nargs=2, default=("valid", "loss"), help="The criterion used for the value given to the lr scheduler")
-    group.add_argument("--early_stopping_criterion", type=str, nargs=3, default=("valid", "loss", "min"), help="The criterion used for judging of early stopping")
+    group.add_argument(
+        "--patience",
+        type=int_or_none,
+        default=None,
+        help="Stop after this many epochs without improvement of --early_stopping_criterion",
+    )
+    group.add_argument(
+        "--val_scheduler_criterion",
+        type=str,
+        nargs=2,
+        default=("valid", "loss"),
+        help="The criterion used for the value given to the lr scheduler",
+    )
+    group.add_argument(
+        "--early_stopping_criterion",
+        type=str,
+        nargs=3,
+        default=("valid", "loss", "min"),
+        help="The criterion used for judging of early stopping",
+    )
     group.add_argument(
         "--best_model_criterion",
         type=str2triple_str,
@@ -618,20 +707,60 @@ def add_trainer_arguments(parser: argparse.ArgumentParser) -> None:
         default=[("train", "loss", "min"), ("valid", "loss", "min"), ("train", "acc", "max"), ("valid", "acc", "max")],
         help="The criteria used for selecting the best models: phase,key,mode (e.g. valid,loss,min)",
     )
-    group.add_argument("--keep_nbest_models", type=int, nargs="+", default=[10], help="Keep (and average) this many best models per criterion")
+    group.add_argument(
+        "--keep_nbest_models",
+        type=int,
+        nargs="+",
+        default=[10],
+        help="Keep (and average) this many best models per criterion",
+    )
     group.add_argument("--grad_clip", type=float, default=5.0, help="Gradient norm threshold to clip (0: no clipping)")
-    group.add_argument("--grad_clip_type", type=float, default=2.0, help="The type of the used p-norm for gradient clip. Can be inf")
+    group.add_argument(
+        "--grad_clip_type", type=float, default=2.0, help="The type of the used p-norm for gradient clip. Can be inf"
+    )
     group.add_argument("--accum_grad", type=int, default=1, help="The number of gradient accumulation")
-    group.add_argument("--no_forward_run", type=str2bool, default=False, help="Just only iterating data loading without model forwarding and training")
-    group.add_argument("--resume", type=str2bool, default=False, help="Continue from --output_dir/checkpoint.pth if it exists")
-    group.add_argument("--train_dtype", default="float32", choices=["float32", "float64"], help="Data type for training")
-    group.add_argument("--use_amp", type=str2bool, default=False, help="Automatic mixed precision (bfloat16 on CPU, float16 with a grad scaler on CUDA)")
-    group.add_argument("--amp_dtype", type=str_or_none, default=None, choices=["float16", "bfloat16", None], help="AMP dtype (default: float16 on CUDA, bfloat16 on CPU)")
-    group.add_argument("--log_interval", type=int_or_none, default=None, help="Log every this many steps (default: ~20 times per epoch)")
+    group.add_argument(
+        "--no_forward_run",
+        type=str2bool,
+        default=False,
+        help="Just only iterating data loading without model forwarding and training",
+    )
+    group.add_argument(
+        "--resume", type=str2bool, default=False, help="Continue from --output_dir/checkpoint.pth if it exists"
+    )
+    group.add_argument(
+        "--train_dtype", default="float32", choices=["float32", "float64"], help="Data type for training"
+    )
+    group.add_argument(
+        "--use_amp",
+        type=str2bool,
+        default=False,
+        help="Automatic mixed precision (bfloat16 on CPU, float16 with a grad scaler on CUDA)",
+    )
+    group.add_argument(
+        "--amp_dtype",
+        type=str_or_none,
+        default=None,
+        choices=["float16", "bfloat16", None],
+        help="AMP dtype (default: float16 on CUDA, bfloat16 on CPU)",
+    )
+    group.add_argument(
+        "--log_interval",
+        type=int_or_none,
+        default=None,
+        help="Log every this many steps (default: ~20 times per epoch)",
+    )
     group.add_argument("--use_matplotlib", type=str2bool, default=True, help="Write training curves to images/*.png")
     group.add_argument("--use_tensorboard", type=str2bool, default=True, help="Write tensorboard logs to tensorboard/")
-    group.add_argument("--detect_anomaly", type=str2bool, default=False, help="torch.autograd anomaly detection (slow; for debugging)")
-    group.add_argument("--max_nonfinite_steps", type=int, default=100, help="Stop after this many steps in a row with a non-finite loss or gradient")
+    group.add_argument(
+        "--detect_anomaly", type=str2bool, default=False, help="torch.autograd anomaly detection (slow; for debugging)"
+    )
+    group.add_argument(
+        "--max_nonfinite_steps",
+        type=int,
+        default=100,
+        help="Stop after this many steps in a row with a non-finite loss or gradient",
+    )
 
 
 def add_pretraining_arguments(parser: argparse.ArgumentParser) -> None:
@@ -644,37 +773,112 @@ def add_pretraining_arguments(parser: argparse.ArgumentParser) -> None:
         help="Initialize from .pth files: <file>[:<src_key>[:<dst_key>[:<exclude_keys>]]], "
         "e.g. exp/a/valid.loss.ave.pth:separator:separator",
     )
-    group.add_argument("--ignore_init_mismatch", type=str2bool, default=False, help="Skip parameters with mismatched shapes in --init_param")
-    group.add_argument("--freeze_param", type=str, default=[], nargs="*", help="Freeze parameters whose names start with these prefixes")
+    group.add_argument(
+        "--ignore_init_mismatch",
+        type=str2bool,
+        default=False,
+        help="Skip parameters with mismatched shapes in --init_param",
+    )
+    group.add_argument(
+        "--freeze_param",
+        type=str,
+        default=[],
+        nargs="*",
+        help="Freeze parameters whose names start with these prefixes",
+    )
 
 
 def add_batch_sampler_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("BatchSampler related")
-    group.add_argument("--num_iters_per_epoch", type=int_or_none, default=None, help="Restrict the number of iterations for training per epoch")
-    group.add_argument("--batch_size", type=int, default=20, help="The mini-batch size used for training (global, over all processes)")
-    group.add_argument("--valid_batch_size", type=int_or_none, default=None, help="If not given, the value of --batch_size is used")
+    group.add_argument(
+        "--num_iters_per_epoch",
+        type=int_or_none,
+        default=None,
+        help="Restrict the number of iterations for training per epoch",
+    )
+    group.add_argument(
+        "--batch_size", type=int, default=20, help="The mini-batch size used for training (global, over all processes)"
+    )
+    group.add_argument(
+        "--valid_batch_size", type=int_or_none, default=None, help="If not given, the value of --batch_size is used"
+    )
     group.add_argument("--batch_bins", type=int, default=1000000, help="The number of batch bins (batch_type numel)")
-    group.add_argument("--valid_batch_bins", type=int_or_none, default=None, help="If not given, the value of --batch_bins is used")
-    group.add_argument("--train_shape_file", type=str, action="append", default=[], help="Shape files from --collect_stats (or key lists in --collect_stats mode)")
+    group.add_argument(
+        "--valid_batch_bins", type=int_or_none, default=None, help="If not given, the value of --batch_bins is used"
+    )
+    group.add_argument(
+        "--train_shape_file",
+        type=str,
+        action="append",
+        default=[],
+        help="Shape files from --collect_stats (or key lists in --collect_stats mode)",
+    )
     group.add_argument("--valid_shape_file", type=str, action="append", default=[])
 
 
 def add_sequence_iterator_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Sequence iterator related")
-    group.add_argument("--batch_type", type=str, default="folded", choices=list(BATCH_TYPES), help="\n".join(f"{k}: {v}" for k, v in BATCH_TYPES.items()))
-    group.add_argument("--valid_batch_type", type=str_or_none, default=None, choices=list(BATCH_TYPES) + [None], help="If not given, the value of --batch_type is used")
-    group.add_argument("--fold_length", type=int, action="append", default=[], help="fold_length for each shape file (batch_type folded)")
-    group.add_argument("--sort_in_batch", type=str, default="descending", choices=["descending", "ascending"], help="Sort the samples in each mini-batch by length")
-    group.add_argument("--shuffle_within_batch", type=str2bool, default=False, help="Shuffle the samples inside each mini-batch")
-    group.add_argument("--sort_batch", type=str, default="descending", choices=["descending", "ascending"], help="Sort the mini-batches by length")
+    group.add_argument(
+        "--batch_type",
+        type=str,
+        default="folded",
+        choices=list(BATCH_TYPES),
+        help="\n".join(f"{k}: {v}" for k, v in BATCH_TYPES.items()),
+    )
+    group.add_argument(
+        "--valid_batch_type",
+        type=str_or_none,
+        default=None,
+        choices=list(BATCH_TYPES) + [None],
+        help="If not given, the value of --batch_type is used",
+    )
+    group.add_argument(
+        "--fold_length",
+        type=int,
+        action="append",
+        default=[],
+        help="fold_length for each shape file (batch_type folded)",
+    )
+    group.add_argument(
+        "--sort_in_batch",
+        type=str,
+        default="descending",
+        choices=["descending", "ascending"],
+        help="Sort the samples in each mini-batch by length",
+    )
+    group.add_argument(
+        "--shuffle_within_batch", type=str2bool, default=False, help="Shuffle the samples inside each mini-batch"
+    )
+    group.add_argument(
+        "--sort_batch",
+        type=str,
+        default="descending",
+        choices=["descending", "ascending"],
+        help="Sort the mini-batches by length",
+    )
 
 
 def add_chunk_iterator_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Chunk iterator related")
-    group.add_argument("--chunk_length", type=str, default="500", help="Chunk length in samples: '32000', '16000,32000' or '16000-32000'")
-    group.add_argument("--chunk_shift_ratio", type=float, default=0.5, help="Shift between chunks as a fraction of the chunk length")
-    group.add_argument("--num_cache_chunks", type=int, default=1024, help="Chunks cached (and shuffled) before mini-batches are drawn")
-    group.add_argument("--chunk_excluded_key_prefixes", type=str, nargs="+", default=[], help="Data names starting with these are not chunked")
+    group.add_argument(
+        "--chunk_length",
+        type=str,
+        default="500",
+        help="Chunk length in samples: '32000', '16000,32000' or '16000-32000'",
+    )
+    group.add_argument(
+        "--chunk_shift_ratio", type=float, default=0.5, help="Shift between chunks as a fraction of the chunk length"
+    )
+    group.add_argument(
+        "--num_cache_chunks", type=int, default=1024, help="Chunks cached (and shuffled) before mini-batches are drawn"
+    )
+    group.add_argument(
+        "--chunk_excluded_key_prefixes",
+        type=str,
+        nargs="+",
+        default=[],
+        help="Data names starting with these are not chunked",
+    )
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
@@ -684,18 +888,33 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
         type=str2triple_str,
         action="append",
         default=[],
-        help="e.g. --train_data_path_and_name_and_type data/tr/wav.scp,speech_mix,sound; types: " + ", ".join(DATA_TYPES),
+        help="e.g. --train_data_path_and_name_and_type data/tr/wav.scp,speech_mix,sound; types: "
+        + ", ".join(DATA_TYPES),
     )
     group.add_argument("--valid_data_path_and_name_and_type", type=str2triple_str, action="append", default=[])
-    group.add_argument("--allow_variable_data_keys", type=str2bool, default=False, help="Allow data names the task does not know")
+    group.add_argument(
+        "--allow_variable_data_keys", type=str2bool, default=False, help="Allow data names the task does not know"
+    )
 
 
 def add_optimizer_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Optimizer related")
-    group.add_argument("--optim", type=lambda x: x.lower(), default="adam", choices=list(optim_classes), help="The optimizer type")
-    group.add_argument("--optim_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the optimizer")
-    group.add_argument("--scheduler", type=lambda x: str_or_none(x.lower()), default=None, choices=list(scheduler_classes) + [None], help="The lr scheduler type")
-    group.add_argument("--scheduler_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the lr scheduler")
+    group.add_argument(
+        "--optim", type=lambda x: x.lower(), default="adam", choices=list(optim_classes), help="The optimizer type"
+    )
+    group.add_argument(
+        "--optim_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the optimizer"
+    )
+    group.add_argument(
+        "--scheduler",
+        type=lambda x: str_or_none(x.lower()),
+        default=None,
+        choices=list(scheduler_classes) + [None],
+        help="The lr scheduler type",
+    )
+    group.add_argument(
+        "--scheduler_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the lr scheduler"
+    )
 
 
 def add_unsupported_arguments(parser: argparse.ArgumentParser, options: Dict[str, Any]) -> None:
@@ -703,5 +922,8 @@ def add_unsupported_arguments(parser: argparse.ArgumentParser, options: Dict[str
     group = parser.add_argument_group("ESPnet options not implemented here (accepted at their default only)")
     for name, default in options.items():
         group.add_argument(
-            f"--{name}", type=str if isinstance(default, str) else yaml.safe_load, default=copy.deepcopy(default), help=argparse.SUPPRESS
+            f"--{name}",
+            type=str if isinstance(default, str) else yaml.safe_load,
+            default=copy.deepcopy(default),
+            help=argparse.SUPPRESS,
         )

@@ -103,7 +103,9 @@ class EnhancementTask(AbsTask):
             choices=["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", None],
             help="The initialization method of the model parameters",
         )
-        group.add_argument("--model_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the model class")
+        group.add_argument(
+            "--model_conf", action=NestedDictAction, default=dict(), help="The keyword arguments for the model class"
+        )
         group.add_argument(
             "--criterions",
             type=yaml.safe_load,
@@ -112,14 +114,49 @@ class EnhancementTask(AbsTask):
         )
 
         group = parser.add_argument_group(description="Preprocess related")
-        group.add_argument("--num_spk", type=int_or_none, default=None, help="Number of references (default: separator_conf.num_spk)")
-        group.add_argument("--sample_rate", type=int_or_none, default=None, help="Expected sample rate of all audio (default: whatever the first file has; all must agree)")
-        group.add_argument("--force_single_channel", type=str2bool, default=False, help="Keep only the first channel of multi-channel audio")
-        group.add_argument("--speech_segment", type=int_or_none, default=None, help="Training: crop a random segment of this many samples, at the same place in the mixture and every reference")
-        group.add_argument("--avoid_allzero_segment", type=str2bool, default=True, help="Re-draw a crop in which a reference is silent")
-        group.add_argument("--dynamic_mixing", type=str2bool, default=False, help="Training: re-mix references of different utterances on the fly")
-        group.add_argument("--utt2spk", type=str_or_none, default=None, help="Dynamic mixing: <source id> <speaker> list, so that a mixture never has one speaker twice")
-        group.add_argument("--dynamic_mixing_gain_db", type=float, default=0.0, help="Dynamic mixing: random gain per source, uniform in +-this many dB")
+        group.add_argument(
+            "--num_spk", type=int_or_none, default=None, help="Number of references (default: separator_conf.num_spk)"
+        )
+        group.add_argument(
+            "--sample_rate",
+            type=int_or_none,
+            default=None,
+            help="Expected sample rate of all audio (default: whatever the first file has; all must agree)",
+        )
+        group.add_argument(
+            "--force_single_channel",
+            type=str2bool,
+            default=False,
+            help="Keep only the first channel of multi-channel audio",
+        )
+        group.add_argument(
+            "--speech_segment",
+            type=int_or_none,
+            default=None,
+            help="Training: crop a random segment of this many samples, "
+            "at the same place in the mixture and every reference",
+        )
+        group.add_argument(
+            "--avoid_allzero_segment", type=str2bool, default=True, help="Re-draw a crop in which a reference is silent"
+        )
+        group.add_argument(
+            "--dynamic_mixing",
+            type=str2bool,
+            default=False,
+            help="Training: re-mix references of different utterances on the fly",
+        )
+        group.add_argument(
+            "--utt2spk",
+            type=str_or_none,
+            default=None,
+            help="Dynamic mixing: <source id> <speaker> list, so that a mixture never has one speaker twice",
+        )
+        group.add_argument(
+            "--dynamic_mixing_gain_db",
+            type=float,
+            default=0.0,
+            help="Dynamic mixing: random gain per source, uniform in +-this many dB",
+        )
         for class_choices in cls.class_choices_list:
             class_choices.add_arguments(group)
 
@@ -180,10 +217,15 @@ class EnhancementTask(AbsTask):
     @classmethod
     def check_task_requirements(cls, dataset: AbsDataset, args: argparse.Namespace, train: bool) -> None:
         super().check_task_requirements(dataset, args, train)
-        dm = args.dynamic_mixing or args.preprocessor == "dynamic_mixing" or (args.preprocessor_conf or {}).get("dynamic_mixing")
+        dm = (
+            args.dynamic_mixing
+            or args.preprocessor == "dynamic_mixing"
+            or (args.preprocessor_conf or {}).get("dynamic_mixing")
+        )
         if not dataset.has_name("speech_mix") and not (train and dm):
             raise RuntimeError(
-                f"no speech_mix data: give --{'train' if train else 'valid'}_data_path_and_name_and_type <dir>/wav.scp,speech_mix,sound "
+                f"no speech_mix data: give --{'train' if train else 'valid'}_data_path_and_name_and_type "
+                "<dir>/wav.scp,speech_mix,sound "
                 "(only dynamic mixing builds the mixture itself)"
             )
 
@@ -191,20 +233,31 @@ class EnhancementTask(AbsTask):
     def build_model(cls, args: argparse.Namespace) -> ESPnetEnhancementModel:
         """Model from ESPnet-Enh config values (encoder, separator, decoder, criterions, model_conf, init)."""
         conf = vars(args)
-        encoder = build_part(encoder_choices, "encoder_conf", conf.get("encoder", "stft"), conf.get("encoder_conf") or {})
+        encoder = build_part(
+            encoder_choices, "encoder_conf", conf.get("encoder", "stft"), conf.get("encoder_conf") or {}
+        )
         separator = build_part(
             separator_choices, "separator_conf", conf.get("separator", "tisdiss"), conf.get("separator_conf") or {},
             encoder.output_dim,
         )  # fmt: skip
-        decoder = build_part(decoder_choices, "decoder_conf", conf.get("decoder", "stft"), conf.get("decoder_conf") or {})
+        decoder = build_part(
+            decoder_choices, "decoder_conf", conf.get("decoder", "stft"), conf.get("decoder_conf") or {}
+        )
         loss_wrappers = []
         for i, ctr in enumerate(conf.get("criterions") or []):
             if not isinstance(ctr, dict) or "name" not in ctr or "wrapper" not in ctr:
-                raise ValueError(f"criterions[{i}]: expected {{name: ..., conf: {{...}}, wrapper: ..., wrapper_conf: {{...}}}}")
+                raise ValueError(
+                    f"criterions[{i}]: expected {{name: ..., conf: {{...}}, wrapper: ..., wrapper_conf: {{...}}}}"
+                )
             criterion = build_part(criterion_choices, f"criterions[{i}].conf", ctr["name"], ctr.get("conf") or {})
             loss_wrappers.append(
-                build_part(loss_wrapper_choices, f"criterions[{i}].wrapper_conf", ctr["wrapper"],
-                           ctr.get("wrapper_conf") or {}, criterion=criterion)  # fmt: skip
+                build_part(
+                    loss_wrapper_choices,
+                    f"criterions[{i}].wrapper_conf",
+                    ctr["wrapper"],
+                    ctr.get("wrapper_conf") or {},
+                    criterion=criterion,
+                )  # fmt: skip
             )
         model_conf = conf.get("model_conf") or {}
         try:

@@ -6,7 +6,12 @@ from typing import Union
 import torch
 
 
-def load_pretrained_model(init_param: str, model: torch.nn.Module, ignore_init_mismatch: bool = False, map_location: Union[str, torch.device] = "cpu"):
+def load_pretrained_model(
+    init_param: str,
+    model: torch.nn.Module,
+    ignore_init_mismatch: bool = False,
+    map_location: Union[str, torch.device] = "cpu",
+):
     """Load `init_param` into `model`.
 
     `path:src_key:dst_key:excludes`: take the parameters under `src_key.` in the file (empty: all),
@@ -43,13 +48,19 @@ def load_pretrained_model(init_param: str, model: torch.nn.Module, ignore_init_m
     if ignore_init_mismatch:
         for k in list(src_state):
             if k in dst_state and dst_state[k].shape != src_state[k].shape:
-                logging.warning(f"--init_param {init_param}: skipping {k}: shape {tuple(src_state[k].shape)} != {tuple(dst_state[k].shape)}")
+                logging.warning(
+                    f"--init_param {init_param}: skipping {k}: "
+                    f"shape {tuple(src_state[k].shape)} != {tuple(dst_state[k].shape)}"
+                )
                 del src_state[k]
     missing = [k for k in dst_state if k not in src_state]
     unexpected = [k for k in src_state if k not in dst_state]
     if unexpected:
         raise RuntimeError(f"--init_param {init_param}: keys not in the model: {unexpected[:5]} ...")
     if missing:
-        logging.warning(f"--init_param {init_param}: {len(missing)} model parameters not in the file keep their initial values (e.g. {missing[:3]})")
+        logging.warning(
+            f"--init_param {init_param}: {len(missing)} model parameters not in the file "
+            f"keep their initial values (e.g. {missing[:3]})"
+        )
     dst_state.update(src_state)
     obj.load_state_dict(dst_state)

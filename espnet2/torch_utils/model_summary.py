@@ -26,7 +26,8 @@ def model_summary(model: torch.nn.Module) -> str:
     message += "\n\nModel summary:\n"
     message += f"    Class Name: {model.__class__.__name__}\n"
     message += f"    Total Number of model parameters: {tot_params:,d} ({get_human_readable_count(tot_params)})\n"
-    message += f"    Number of trainable parameters: {num_params:,d} ({get_human_readable_count(num_params)}, {percent_trainable}%)\n"
+    readable = get_human_readable_count(num_params)
+    message += f"    Number of trainable parameters: {num_params:,d} ({readable}, {percent_trainable}%)\n"
     message += f"    Size: {size_mb:.2f} MB\n"
     message += f"    Type: {dtype}"
     return message

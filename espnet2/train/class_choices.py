@@ -2,7 +2,7 @@
 
 from typing import Mapping, Optional, Tuple
 
-from espnet2.utils.types import str2bool, str_or_none
+from espnet2.utils.types import str_or_none
 
 
 class ClassChoices:
@@ -46,9 +46,7 @@ class ClassChoices:
             return None
         if name.lower() in self.classes:
             return self.classes[name.lower()]
-        raise ValueError(
-            f"--{self.name}: unknown choice {name!r}; expected one of {', '.join(self.classes)}"
-        )
+        raise ValueError(f"--{self.name}: unknown choice {name!r}; expected one of {', '.join(self.classes)}")
 
     def add_arguments(self, parser):
         # argparse-side helper; imported here so that model building needs no training utilities

@@ -25,7 +25,9 @@ class CommonCollateFn:
         not_sequence: names that get no `<name>_lengths` entry.
     """
 
-    def __init__(self, float_pad_value: Union[float, int] = 0.0, int_pad_value: int = -32768, not_sequence: Collection[str] = ()):
+    def __init__(
+        self, float_pad_value: Union[float, int] = 0.0, int_pad_value: int = -32768, not_sequence: Collection[str] = ()
+    ):
         self.float_pad_value = float_pad_value
         self.int_pad_value = int_pad_value
         self.not_sequence = set(not_sequence)
@@ -33,7 +35,9 @@ class CommonCollateFn:
     def __repr__(self):
         return f"{self.__class__.__name__}(float_pad_value={self.float_pad_value}, int_pad_value={self.int_pad_value})"
 
-    def __call__(self, data: Collection[Tuple[str, Dict[str, np.ndarray]]]) -> Tuple[List[str], Dict[str, torch.Tensor]]:
+    def __call__(
+        self, data: Collection[Tuple[str, Dict[str, np.ndarray]]]
+    ) -> Tuple[List[str], Dict[str, torch.Tensor]]:
         return common_collate_fn(data, self.float_pad_value, self.int_pad_value, self.not_sequence)
 
 

@@ -124,7 +124,9 @@ class ESPnetDataset(AbsDataset):
 
     def _build_loader(self, path: str, loader_type: str) -> Mapping:
         if loader_type not in DATA_TYPES:
-            raise RuntimeError(f"Not supported: loader_type={loader_type!r} for {path}; choose one of {list(DATA_TYPES)}")
+            raise RuntimeError(
+                f"Not supported: loader_type={loader_type!r} for {path}; choose one of {list(DATA_TYPES)}"
+            )
         func = DATA_TYPES[loader_type]["func"]
         kwargs = {}
         for key in DATA_TYPES[loader_type]["kwargs"]:
@@ -197,7 +199,10 @@ class ESPnetDataset(AbsDataset):
         for name in data:
             value = data[name]
             if not isinstance(value, np.ndarray):
-                raise RuntimeError(f"All values must be converted to np.ndarray object by preprocessing, but {name} is still {type(value)}.")
+                raise RuntimeError(
+                    "All values must be converted to np.ndarray object by preprocessing, "
+                    f"but {name} is still {type(value)}."
+                )
             if value.dtype.kind == "c":
                 continue
             elif value.dtype.kind == "f":
@@ -205,7 +210,9 @@ class ESPnetDataset(AbsDataset):
             elif value.dtype.kind in "iu":
                 value = value.astype(self.int_dtype, copy=False)
             else:
-                raise TypeError(f"utterance '{uid}': {name} has dtype {value.dtype}; expected float, int or complex data")
+                raise TypeError(
+                    f"utterance '{uid}': {name} has dtype {value.dtype}; expected float, int or complex data"
+                )
             data[name] = value
         return uid, data
 

@@ -65,7 +65,9 @@ class DistributedOption:
                 os.environ["MASTER_PORT"] = str(self.dist_master_port)
             for k in ("MASTER_ADDR", "MASTER_PORT"):
                 if k not in os.environ:
-                    raise RuntimeError(f"distributed training: {k} is not set; use torchrun or --dist_master_addr/--dist_master_port")
+                    raise RuntimeError(
+                        f"distributed training: {k} is not set; use torchrun or --dist_master_addr/--dist_master_port"
+                    )
 
     def init_torch_distributed(self):
         """Join the process group; pin this process to its GPU."""

@@ -10,7 +10,9 @@ from typing import List, Optional
 from espnet2.train.distributed_utils import DistributedOption
 
 
-def setup_logging(log_level: str, distributed_option: DistributedOption, output_dir: Optional[Path]) -> List[logging.Handler]:
+def setup_logging(
+    log_level: str, distributed_option: DistributedOption, output_dir: Optional[Path]
+) -> List[logging.Handler]:
     """ESPnet log format on stderr; rank 0 also appends to output_dir/train.log unless stderr already goes there.
 
     Returns the handlers added to the root logger.

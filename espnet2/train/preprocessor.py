@@ -95,7 +95,9 @@ class EnhPreprocessor(AbsPreprocessor):
                 for k in reader:
                     self.sources.append((k, reader))
             if len(self.sources) < num_spk:
-                raise ValueError(f"dynamic mixing needs at least {num_spk} sources, found {len(self.sources)} in {list(source_scps)}")
+                raise ValueError(
+                    f"dynamic mixing needs at least {num_spk} sources, found {len(self.sources)} in {list(source_scps)}"
+                )
             if utt2spk is not None:
                 spk = read_2columns_text(utt2spk)
                 for k, reader in self.sources:
@@ -118,7 +120,11 @@ class EnhPreprocessor(AbsPreprocessor):
         )
 
     def _ref_names(self, data) -> List[str]:
-        return [f"{self.speech_ref_name_prefix}{j + 1}" for j in range(self.num_spk) if f"{self.speech_ref_name_prefix}{j + 1}" in data]
+        return [
+            f"{self.speech_ref_name_prefix}{j + 1}"
+            for j in range(self.num_spk)
+            if f"{self.speech_ref_name_prefix}{j + 1}" in data
+        ]
 
     def __call__(self, uid: str, data: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
         if self.force_single_channel:

@@ -196,7 +196,9 @@ class Reporter:
             raise ValueError(f"mode must be min or max: {mode}")
         if not self.has(key, key2):
             raise KeyError(f"{key}.{key2} is not found: {self.get_all_keys()}")
-        values = [(e, self.stats[e][key][key2]) for e in self.stats if key in self.stats[e] and key2 in self.stats[e][key]]
+        values = [
+            (e, self.stats[e][key][key2]) for e in self.stats if key in self.stats[e] and key2 in self.stats[e][key]
+        ]
         values = [(e, v) for e, v in values if not math.isnan(v)]
         return sorted(values, key=lambda x: x[1], reverse=(mode == "max"))
 
@@ -209,7 +211,9 @@ class Reporter:
     def get_best_epoch(self, key: str, key2: str, mode: str, nbest: int = 0) -> int:
         return self.sort_epochs(key, key2, mode)[nbest]
 
-    def check_early_stopping(self, patience: Optional[int], key1: str, key2: str, mode: str, epoch: int = None, logger=None) -> bool:
+    def check_early_stopping(
+        self, patience: Optional[int], key1: str, key2: str, mode: str, epoch: int = None, logger=None
+    ) -> bool:
         """True when the best `key1.key2` is more than `patience` epochs old."""
         if logger is None:
             logger = logging
@@ -312,7 +316,10 @@ class Reporter:
                 summary_writer.add_scalar(f"{key}_epoch/{key2}", v, epoch)
 
     def state_dict(self):
-        return {"stats": {int(e): {k: dict(v) for k, v in d.items()} for e, d in self.stats.items()}, "epoch": self.epoch}
+        return {
+            "stats": {int(e): {k: dict(v) for k, v in d.items()} for e, d in self.stats.items()},
+            "epoch": self.epoch,
+        }
 
     def load_state_dict(self, state_dict: dict):
         self.epoch = int(state_dict["epoch"])

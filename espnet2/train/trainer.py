@@ -28,7 +28,12 @@ import torch.nn
 
 from espnet2.iterators.abs_iter_factory import AbsIterFactory
 from espnet2.main_funcs.average_nbest_models import average_nbest_models
-from espnet2.schedulers.abs_scheduler import AbsBatchStepScheduler, AbsEpochStepScheduler, AbsScheduler, AbsValEpochStepScheduler
+from espnet2.schedulers.abs_scheduler import (
+    AbsBatchStepScheduler,
+    AbsEpochStepScheduler,
+    AbsScheduler,
+    AbsValEpochStepScheduler,
+)
 from espnet2.torch_utils.device_funcs import to_device
 from espnet2.torch_utils.recursive_op import recursive_average
 from espnet2.train.distributed_utils import DistributedOption
@@ -135,7 +140,9 @@ class Trainer:
     ) -> Dict:
         """Load `checkpoint` into the training state; returns the extra trainer state."""
         try:
-            states = torch.load(checkpoint, map_location=f"cuda:{torch.cuda.current_device()}" if ngpu > 0 else "cpu", weights_only=True)
+            states = torch.load(
+                checkpoint, map_location=f"cuda:{torch.cuda.current_device()}" if ngpu > 0 else "cpu", weights_only=True
+            )
         except Exception as e:
             raise RuntimeError(
                 f"--resume: cannot load {checkpoint} ({type(e).__name__}: {e}); "
@@ -144,7 +151,9 @@ class Trainer:
         model.load_state_dict(states["model"])
         reporter.load_state_dict(states["reporter"])
         if len(states["optimizers"]) != len(optimizers):
-            raise RuntimeError(f"{checkpoint} holds {len(states['optimizers'])} optimizers, the config builds {len(optimizers)}")
+            raise RuntimeError(
+                f"{checkpoint} holds {len(states['optimizers'])} optimizers, the config builds {len(optimizers)}"
+            )
         for optimizer, state in zip(optimizers, states["optimizers"]):
             optimizer.load_state_dict(state)
         for scheduler, state in zip(schedulers, states["schedulers"]):
@@ -251,7 +260,9 @@ class Trainer:
                 )
 
             for phase in ("train", "valid"):
-                if reporter.get_value(phase, "total_count") == (reporter.stats.get(iepoch - 1, {}).get(phase, {}).get("total_count", 0)):
+                if reporter.get_value(phase, "total_count") == (
+                    reporter.stats.get(iepoch - 1, {}).get(phase, {}).get("total_count", 0)
+                ):
                     raise RuntimeError(
                         f"epoch {iepoch} had no {phase} mini-batch: the {phase} data is smaller than one batch "
                         "(check --batch_size/--valid_batch_size, and --chunk_length with the chunk iterator: "
@@ -277,7 +288,18 @@ class Trainer:
                 if summary_writer is not None:
                     reporter.tensorboard_add_scalar(summary_writer)
                     summary_writer.flush()
-                cls.save_epoch(model, optimizers, schedulers, scaler, reporter, state, output_dir, iepoch, options, keep_nbest_models)
+                cls.save_epoch(
+                    model,
+                    optimizers,
+                    schedulers,
+                    scaler,
+                    reporter,
+                    state,
+                    output_dir,
+                    iepoch,
+                    options,
+                    keep_nbest_models,
+                )
 
             if all_steps_are_invalid:
                 logging.warning(
@@ -285,7 +307,9 @@ class Trainer:
                     f"Something seems wrong. This training was stopped at {iepoch}epoch"
                 )
                 break
-            if options.patience is not None and reporter.check_early_stopping(options.patience, *options.early_stopping_criterion):
+            if options.patience is not None and reporter.check_early_stopping(
+                options.patience, *options.early_stopping_criterion
+            ):
                 break
         else:
             logging.info(f"The training was finished at {options.max_epoch} epochs ")
@@ -301,7 +325,9 @@ class Trainer:
             )
 
     @staticmethod
-    def save_epoch(model, optimizers, schedulers, scaler, reporter, state, output_dir, iepoch, options, keep_nbest_models):
+    def save_epoch(
+        model, optimizers, schedulers, scaler, reporter, state, output_dir, iepoch, options, keep_nbest_models
+    ):
         """`{iepoch}epoch.pth`, best-model symlinks, `checkpoint.pth`, then clean-up of old epochs."""
         atomic_save(model.state_dict(), output_dir / f"{iepoch}epoch.pth")
         for name in ("latest.pth",):

@@ -1,8 +1,8 @@
 """argparse action for `--<name>_conf` options: a YAML mapping, or `key=value` pairs merged into a dict.
 
-    --optim_conf "{lr: 1.0e-3, weight_decay: 0.01}"     # YAML/JSON mapping, replaces the dict
-    --optim_conf lr=1.0e-3 --optim_conf betas=[0.9,0.98] # key=value, merged into the current dict
-    --separator_conf reconstructor_repeat_times=3        # dotted keys reach nested dicts: a.b=1
+--optim_conf "{lr: 1.0e-3, weight_decay: 0.01}"     # YAML/JSON mapping, replaces the dict
+--optim_conf lr=1.0e-3 --optim_conf betas=[0.9,0.98] # key=value, merged into the current dict
+--separator_conf reconstructor_repeat_times=3        # dotted keys reach nested dicts: a.b=1
 """
 
 import argparse
@@ -19,7 +19,9 @@ class NestedDictAction(argparse.Action):
         "'--{name} \"{{key: value, ...}}\"' (a YAML mapping)"
     )
 
-    def __init__(self, option_strings, dest, nargs=None, default=None, choices=None, required=False, help=None, metavar=None):
+    def __init__(
+        self, option_strings, dest, nargs=None, default=None, choices=None, required=False, help=None, metavar=None
+    ):
         super().__init__(
             option_strings=option_strings,
             dest=dest,
@@ -58,11 +60,11 @@ class NestedDictAction(argparse.Action):
         try:
             value = yaml.safe_load(values)
         except yaml.YAMLError as e:
-            raise argparse.ArgumentError(self, f'cannot parse "{values}" as YAML ({e}). ' + self._syntax.format(name=name))
+            raise argparse.ArgumentError(
+                self, f'cannot parse "{values}" as YAML ({e}). ' + self._syntax.format(name=name)
+            )
         if value is None:
             value = {}
         if not isinstance(value, dict):
-            raise argparse.ArgumentError(
-                self, f'expected a mapping, got "{values}". ' + self._syntax.format(name=name)
-            )
+            raise argparse.ArgumentError(self, f'expected a mapping, got "{values}". ' + self._syntax.format(name=name))
         setattr(namespace, self.dest, value)

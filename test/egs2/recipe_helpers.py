@@ -18,7 +18,8 @@ TEMPLATE = REPO / "egs2" / "TEMPLATE" / "enh1"
 # fails here with this message instead of passing on a machine whose system Python has them.
 PYTHON_SHIM = """#!/bin/sh
 caller=$(tr '\\0' ' ' < /proc/$PPID/cmdline 2> /dev/null)
-echo "system Python used by ${caller:-an unknown script} (${0##*/} $*): run Python through \\${TISDISS_PYTHON} (set by path.sh)" >&2
+msg="run Python through \\${TISDISS_PYTHON} (set by path.sh)"
+echo "system Python used by ${caller:-an unknown script} (${0##*/} $*): $msg" >&2
 exit 97
 """
 
@@ -58,8 +59,7 @@ def run(cmd, cwd, env=None, check=True, system_python=False):
     """
     full_env = dict(os.environ, PYTHONPATH=str(REPO)) if system_python else toolkit_env()
     full_env.update(env or {})
-    proc = subprocess.run(cmd, cwd=cwd, shell=isinstance(cmd, str), env=full_env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, shell=isinstance(cmd, str), env=full_env, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc

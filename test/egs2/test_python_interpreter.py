@@ -46,18 +46,18 @@ def recipe_scripts():
     "line,bare",
     [
         ('python3 pyscripts/utils/m_re_sweep.py --out "${out}"', True),
-        ('    python -m espnet2.bin.enh_train', True),
+        ("    python -m espnet2.bin.enh_train", True),
         ('exec "${PYTHON:-python3}" "${dir}/x.py"', True),
-        ('foo && python3 x.py', True),
+        ("foo && python3 x.py", True),
         ('x=$(python3 -c "print(1)")', True),
-        ('local/make_infer_configs.py --out_dir conf', True),
+        ("local/make_infer_configs.py --out_dir conf", True),
         ('"${TISDISS_PYTHON}" pyscripts/utils/m_re_sweep.py --out "${out}"', False),
         ('"${python}" -m espnet2.bin.enh_train \\', False),
-        ('# python3 is not used here', False),
+        ("# python3 is not used here", False),
         ('echo "run python3 yourself"', False),
         ('log "Error: see pyscripts/utils/x.py"', False),
         ('"${python}" pyscripts/utils/download_mix_lists.py "${url}"', False),
-        ('for x in a; do python3 x.py; done', True),
+        ("for x in a; do python3 x.py; done", True),
     ],
 )
 def test_the_check_finds_bare_calls(line, bare):
@@ -72,7 +72,7 @@ def test_no_recipe_script_runs_a_bare_python():
         if path.name == "path.sh":
             continue  # it chooses the interpreter (python3 on PATH is its last resort)
         offenders += [f"{path.relative_to(REPO)}:{n}: {line}" for n, line in bare_python_calls(path.read_text())]
-    assert not offenders, "run Python as \"${TISDISS_PYTHON}\" (set by path.sh):\n" + "\n".join(offenders)
+    assert not offenders, 'run Python as "${TISDISS_PYTHON}" (set by path.sh):\n' + "\n".join(offenders)
 
 
 def fake_tree(tmp_path: Path, with_setup_venv: bool) -> Path:

@@ -31,13 +31,21 @@ def test_setup_venv_prefers_a_local_cpu_wheel(tmp_path):
     (wheels / "torch-9.9.9+cpu-cp311-cp311-linux_x86_64.whl").write_text("")
     env = {"PIP_FIND_LINKS": str(wheels)}
     script = str(TOOLS / "setup_venv.sh")
-    out = run([script, "--dry_run", "true", "--venv", str(tmp_path / "v"), "--torch_version", "9.9.9"],
-              REPO, env=env, system_python=True).stdout
+    out = run(
+        [script, "--dry_run", "true", "--venv", str(tmp_path / "v"), "--torch_version", "9.9.9"],
+        REPO,
+        env=env,
+        system_python=True,
+    ).stdout
     assert f"+ python3 -m venv {tmp_path / 'v'}" in out
     assert "pip install torch==9.9.9+cpu\n" in out
     assert f"pip install -e {REPO}[train,eval]" in out
-    out = run([script, "--dry_run", "true", "--venv", str(tmp_path / "v"), "--torch_version", "9.9.9",
-               "--cuda", "cu126"], REPO, env=env, system_python=True).stdout
+    out = run(
+        [script, "--dry_run", "true", "--venv", str(tmp_path / "v"), "--torch_version", "9.9.9", "--cuda", "cu126"],
+        REPO,
+        env=env,
+        system_python=True,
+    ).stdout
     assert "pip install torch==9.9.9 --index-url https://download.pytorch.org/whl/cu126" in out
     out = run([script, "--dry_run", "true", "--torch_version", "9.9.8"], REPO, env=env, system_python=True).stdout
     assert "--index-url https://download.pytorch.org/whl/cpu" in out  # no local wheel of 9.9.8
@@ -45,28 +53,28 @@ def test_setup_venv_prefers_a_local_cpu_wheel(tmp_path):
     assert p.returncode == 1 and "--cuda must be cpu or a CUDA tag" in p.stderr
     p = run([script, "--bogus", "1"], REPO, check=False)
     assert p.returncode == 1 and "unknown option --bogus" in p.stderr
-    assert "--torch_version (default: \"2.13.0\")" in run([script, "--help"], REPO).stdout
+    assert '--torch_version (default: "2.13.0")' in run([script, "--help"], REPO).stdout
 
 
-@pytest.mark.skipif(subprocess.run(["which", "gcc"], capture_output=True).returncode != 0,
-                    reason="no C compiler")
+@pytest.mark.skipif(subprocess.run(["which", "gcc"], capture_output=True).returncode != 0, reason="no C compiler")
 def test_sph2pipe_installer_builds_from_a_tarball(tmp_path):
     src = tmp_path / "sph2pipe-2.5"
     src.mkdir()
-    (src / "sph2pipe.c").write_text('#include <stdio.h>\nint helper(void);\n'
-                                    'int main(void) { printf("sph2pipe %d\\n", helper()); return 0; }\n')
+    (src / "sph2pipe.c").write_text(
+        '#include <stdio.h>\nint helper(void);\nint main(void) { printf("sph2pipe %d\\n", helper()); return 0; }\n'
+    )
     (src / "file_headers.c").write_text("int helper(void) { return 25; }\n")
     with tarfile.open(tmp_path / "src.tar.gz", "w:gz") as tar:
         tar.add(src, arcname="sph2pipe-2.5")
     installer = str(TOOLS / "installers" / "install_sph2pipe.sh")
     run([installer, "--tarball", str(tmp_path / "src.tar.gz"), "--prefix", str(tmp_path / "bin")], REPO)
-    assert subprocess.run([str(tmp_path / "bin" / "sph2pipe")], capture_output=True,
-                          text=True).stdout == "sph2pipe 25\n"
+    assert (
+        subprocess.run([str(tmp_path / "bin" / "sph2pipe")], capture_output=True, text=True).stdout == "sph2pipe 25\n"
+    )
     p = run([installer, "--tarball", str(tmp_path / "nope.tar.gz")], REPO, check=False)
     assert p.returncode == 1 and "does not exist" in p.stderr
     os.remove(src / "sph2pipe.c")
     with tarfile.open(tmp_path / "bad.tar.gz", "w:gz") as tar:
         tar.add(src, arcname="x")
-    p = run([installer, "--tarball", str(tmp_path / "bad.tar.gz"), "--prefix", str(tmp_path / "b2")],
-            REPO, check=False)
+    p = run([installer, "--tarball", str(tmp_path / "bad.tar.gz"), "--prefix", str(tmp_path / "b2")], REPO, check=False)
     assert p.returncode == 1 and "holds no sph2pipe.c" in p.stderr

@@ -11,8 +11,27 @@ def test_attention_flops_are_counted_on_cpu():
 
 
 def test_benchmark_prints_one_row_per_m_re(capsys):
-    enh_benchmark.main(["--preset", "tiny", "--seconds", "0.25", "--m_re", "1", "2", "--repeats", "1",
-                        "--train_batch", "1", "--train_seconds", "0.25", "--train_repeats", "1", "--threads", "1"])  # fmt: skip
+    enh_benchmark.main(
+        [
+            "--preset",
+            "tiny",
+            "--seconds",
+            "0.25",
+            "--m_re",
+            "1",
+            "2",
+            "--repeats",
+            "1",
+            "--train_batch",
+            "1",
+            "--train_seconds",
+            "0.25",
+            "--train_repeats",
+            "1",
+            "--threads",
+            "1",
+        ]
+    )
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")]
     assert len(rows) == 2

@@ -121,7 +121,9 @@ def assert_subset(expected, got, where="config"):
         assert got == expected, f"{where}: {got!r} != {expected!r}"
 
 
-@pytest.mark.parametrize("config", ["inline"] + sorted(str(p.relative_to(REPO)) for p in REPO.glob("egs2/*/enh1/conf/**/train*.yaml")))
+@pytest.mark.parametrize(
+    "config", ["inline"] + sorted(str(p.relative_to(REPO)) for p in REPO.glob("egs2/*/enh1/conf/**/train*.yaml"))
+)
 def test_flagship_config_print_config(tmp_path, config):
     if config == "inline":
         config = tmp_path / "flagship.yaml"
@@ -143,7 +145,19 @@ def test_command_line_overrides_config(tmp_path):
     config = write_config(tmp_path / "c.yaml")
     out = io.StringIO()
     with redirect_stdout(out):
-        enh_train.main(["--config", str(config), "--print_config", "--max_epoch", "7", "--separator_conf", "emb_dim=4", "--optim_conf", "lr=0.5"])
+        enh_train.main(
+            [
+                "--config",
+                str(config),
+                "--print_config",
+                "--max_epoch",
+                "7",
+                "--separator_conf",
+                "emb_dim=4",
+                "--optim_conf",
+                "lr=0.5",
+            ]
+        )
     printed = yaml.safe_load(out.getvalue())
     assert printed["max_epoch"] == 7
     assert printed["separator_conf"]["emb_dim"] == 4 and printed["separator_conf"]["n_heads"] == 2
@@ -168,7 +182,9 @@ def data(tmp_path_factory):
         data_opts += [f"--{phase}_data_path_and_name_and_type", f"{files['wav.scp']},speech_mix,sound"]
         for j in (1, 2):
             data_opts += [f"--{phase}_data_path_and_name_and_type", f"{files[f'spk{j}.scp']},speech_ref{j},sound"]
-    enh_train.main(["--config", str(config), "--collect_stats", "true", "--output_dir", str(root / "stats"), *data_opts])
+    enh_train.main(
+        ["--config", str(config), "--collect_stats", "true", "--output_dir", str(root / "stats"), *data_opts]
+    )
     shapes = {
         phase: {name: root / "stats" / phase / f"{name}_shape" for name in ("speech_mix", "speech_ref1", "speech_ref2")}
         for phase in ("train", "valid")
@@ -189,14 +205,36 @@ def trained(data):
     """5 epochs of the tiny config with every output switched on."""
     exp = data["root"] / "exp" / "enh_train_tiny_raw"
     enh_train.main(
-        ["--config", str(data["config"]), "--output_dir", str(exp), "--use_matplotlib", "true", "--use_tensorboard", "true", "--log_interval", "1", *data["args"]]
+        [
+            "--config",
+            str(data["config"]),
+            "--output_dir",
+            str(exp),
+            "--use_matplotlib",
+            "true",
+            "--use_tensorboard",
+            "true",
+            "--log_interval",
+            "1",
+            *data["args"],
+        ]
     )
     return exp
 
 
 def test_tiny_config_trains_into_an_espnet_exp_dir(trained):
     exp = trained
-    for name in ["config.yaml", "train.log", "checkpoint.pth", "5epoch.pth", "valid.loss.best.pth", "valid.loss.ave_5best.pth", "valid.loss.ave.pth", "images/loss.png", "images/si_snr_loss.png"]:
+    for name in [
+        "config.yaml",
+        "train.log",
+        "checkpoint.pth",
+        "5epoch.pth",
+        "valid.loss.best.pth",
+        "valid.loss.ave_5best.pth",
+        "valid.loss.ave.pth",
+        "images/loss.png",
+        "images/si_snr_loss.png",
+    ]:
         assert (exp / name).exists(), name
     assert (exp / "valid.loss.ave.pth").resolve() == (exp / "valid.loss.ave_5best.pth").resolve()
     assert list((exp / "tensorboard").glob("events.out.tfevents.*"))
@@ -251,7 +289,17 @@ def test_non_finite_steps_are_skipped_counted_and_stop_the_run(data, tmp_path):
     exp = tmp_path / "exp"
     with pytest.raises(NonFiniteError, match="2 consecutive steps had a non-finite loss"):
         enh_train.main(
-            ["--config", str(data["config"]), "--output_dir", str(exp), "--init_param", str(tmp_path / "nan.pth"), "--max_nonfinite_steps", "2", *data["args"]]
+            [
+                "--config",
+                str(data["config"]),
+                "--output_dir",
+                str(exp),
+                "--init_param",
+                str(tmp_path / "nan.pth"),
+                "--max_nonfinite_steps",
+                "2",
+                *data["args"],
+            ]
         )
     log = (exp / "train.log").read_text()
     assert "The loss is nan. Skipping updating the model (1 non-finite step(s) in a row)" in log
@@ -271,9 +319,29 @@ def test_bad_data_error_through_enh_train(data, tmp_path):
 def test_chunk_iterator_dynamic_mixing_accum_grad_bf16(data, tmp_path):
     exp = tmp_path / "exp"
     enh_train.main(
-        ["--config", str(data["config"]), "--output_dir", str(exp), "--max_epoch", "1", "--iterator_type", "chunk",
-         "--valid_iterator_type", "sequence", "--chunk_length", "800", "--dynamic_mixing", "true",
-         "--dynamic_mixing_gain_db", "3", "--accum_grad", "2", "--use_amp", "true", *data["args"]]  # fmt: skip
+        [
+            "--config",
+            str(data["config"]),
+            "--output_dir",
+            str(exp),
+            "--max_epoch",
+            "1",
+            "--iterator_type",
+            "chunk",
+            "--valid_iterator_type",
+            "sequence",
+            "--chunk_length",
+            "800",
+            "--dynamic_mixing",
+            "true",
+            "--dynamic_mixing_gain_db",
+            "3",
+            "--accum_grad",
+            "2",
+            "--use_amp",
+            "true",
+            *data["args"],
+        ]  # fmt: skip
     )
     ckpt = torch.load(exp / "checkpoint.pth", weights_only=True)
     stats = ckpt["reporter"]["stats"][1]

@@ -11,12 +11,14 @@ import yaml
 from espnet2.bin import enh_train
 from espnet2.tasks.enh import EnhancementTask
 from espnet2.train.distributed_utils import free_port
-from test.espnet2.train.tiny_enh_data import make_data_dir, write_config, write_shape_files, train_args
+from test.espnet2.train.tiny_enh_data import make_data_dir, train_args, write_config, write_shape_files
 
 
 def _rank(rank: int, port: int, cmd, queue):
     # what torchrun sets for each process
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
     try:
         enh_train.main(cmd)
         queue.put((rank, None))
@@ -28,7 +30,13 @@ def test_two_gloo_processes_equal_one_process(tmp_path):
     tr = make_data_dir(tmp_path, "tr", n_utt=4, seed=0, lengths=[1000, 900, 1100, 1000])
     # equal lengths: the model does not mask padding, so a padded batch of 2 would differ from 2 x 1
     cv = make_data_dir(tmp_path, "cv", n_utt=2, seed=1, lengths=[900, 900])
-    args = train_args(tmp_path, tr, cv, write_shape_files(tmp_path / "stats/train", tr), write_shape_files(tmp_path / "stats/valid", cv))
+    args = train_args(
+        tmp_path,
+        tr,
+        cv,
+        write_shape_files(tmp_path / "stats/train", tr),
+        write_shape_files(tmp_path / "stats/valid", cv),
+    )
     # 2 epochs of 2 steps on a global batch of 2 (one utterance per process), in float64: in float32 this
     # untrained model's gradients carry ~1e-4 relative rounding noise that any other summation order shows
     # (the model keeps a few float32 parts, e.g. the RoPE angles, hence the tolerances below). Plain SGD
@@ -36,7 +44,13 @@ def test_two_gloo_processes_equal_one_process(tmp_path):
     # factor, and Adam's first steps (lr * sign(gradient)) turn rounding noise in tiny gradients into +-lr.
     config = write_config(
         tmp_path / "c.yaml",
-        {"max_epoch": 2, "train_dtype": "float64", "optim": "sgd", "optim_conf": {"lr": 1.0e-6, "momentum": 0.9}, "grad_clip": 0},
+        {
+            "max_epoch": 2,
+            "train_dtype": "float64",
+            "optim": "sgd",
+            "optim_conf": {"lr": 1.0e-6, "momentum": 0.9},
+            "grad_clip": 0,
+        },
     )
     base = ["--config", str(config), "--log_interval", "1", *args]
 
@@ -45,7 +59,10 @@ def test_two_gloo_processes_equal_one_process(tmp_path):
     ctx = multiprocessing.get_context("fork")  # no re-import: fast; each rank runs with 1 thread
     queue = ctx.Queue()
     port = free_port()
-    procs = [ctx.Process(target=_rank, args=(r, port, base + ["--output_dir", str(tmp_path / "ddp")], queue)) for r in range(2)]
+    procs = [
+        ctx.Process(target=_rank, args=(r, port, base + ["--output_dir", str(tmp_path / "ddp")], queue))
+        for r in range(2)
+    ]
     for p in procs:
         p.start()
     results = dict(queue.get(timeout=120) for _ in procs)

@@ -91,7 +91,9 @@ def test_official_readme_flags(tiny_model, tmp_path, capsys):
     # the same outputs as the positional input and -o
     rc, out, err = run(capsys, "--model_path", model_file, tmp_path / "in" / "a.wav", "-o", tmp_path / "o_pos")
     for j in (1, 2):
-        assert (tmp_path / "o_pos" / f"a_spk{j}.wav").read_bytes() == (tmp_path / "o_file" / f"a_spk{j}.wav").read_bytes()
+        assert (tmp_path / "o_pos" / f"a_spk{j}.wav").read_bytes() == (
+            tmp_path / "o_file" / f"a_spk{j}.wav"
+        ).read_bytes()
     with pytest.raises(SystemExit):
         main(["--model_path", str(model_file)])
     assert "no input" in capsys.readouterr().err

@@ -6,7 +6,9 @@ import torch
 from espnet2.tasks.enh import EnhancementTask
 from test.golden import assert_close_rel, load_case
 
-PIT_SI_SNR = [dict(name="si_snr", conf=dict(eps=1e-7), wrapper="pit", wrapper_conf=dict(weight=1.0, independent_perm=True))]
+PIT_SI_SNR = [
+    dict(name="si_snr", conf=dict(eps=1e-7), wrapper="pit", wrapper_conf=dict(weight=1.0, independent_perm=True))
+]
 
 
 def golden_model(name):

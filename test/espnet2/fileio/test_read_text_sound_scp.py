@@ -48,5 +48,7 @@ def test_sound_scp_roundtrip_mono_multichannel_flac(tmp_path):
 def test_missing_audio_names_scp_file_and_line(tmp_path):
     (tmp_path / "spk1.scp").write_text(f"a {tmp_path}/nothing.wav\n")
     r = SoundScpReader(tmp_path / "spk1.scp")
-    with pytest.raises(FileNotFoundError, match=r"spk1.scp:1: audio file .*nothing.wav' of utterance 'a' does not exist"):
+    with pytest.raises(
+        FileNotFoundError, match=r"spk1.scp:1: audio file .*nothing.wav' of utterance 'a' does not exist"
+    ):
         r["a"]

@@ -52,7 +52,16 @@ def test_epoch_batches_with_num_iters_per_epoch_walks_the_corpus():
 
 def test_chunk_iter_cuts_all_sequences_at_the_same_place():
     ds = ArrayDataset({"a": 100, "b": 60, "c": 20})
-    f = ChunkIterFactory(ds, batch_size=3, batches=[("a",), ("b",), ("c",)], chunk_length=40, chunk_shift_ratio=0.5, seed=0, shuffle=True, collate_fn=CommonCollateFn())
+    f = ChunkIterFactory(
+        ds,
+        batch_size=3,
+        batches=[("a",), ("b",), ("c",)],
+        chunk_length=40,
+        chunk_shift_ratio=0.5,
+        seed=0,
+        shuffle=True,
+        collate_fn=CommonCollateFn(),
+    )
     got = list(f.build_iter(1))
     n_chunks = (100 - 40) // 20 + 1 + (60 - 40) // 20 + 1  # "c" is shorter than a chunk: skipped
     assert sum(len(ids) for ids, _ in got) == n_chunks // 3 * 3

@@ -14,7 +14,9 @@ def test_average_of_the_n_best_epochs(tmp_path):
             sub.next()
         torch.save({"w": torch.full((2,), float(epoch)), "n": torch.tensor(epoch)}, tmp_path / f"{epoch}epoch.pth")
 
-    average_nbest_models(tmp_path, r, [("valid", "loss", "min"), ("valid", "si_snr", "max"), ("valid", "acc", "max")], nbest=[1, 3])
+    average_nbest_models(
+        tmp_path, r, [("valid", "loss", "min"), ("valid", "si_snr", "max"), ("valid", "acc", "max")], nbest=[1, 3]
+    )
     ave3 = torch.load(tmp_path / "valid.loss.ave_3best.pth", weights_only=True)
     # best three by loss: epochs 2, 4, 5
     assert torch.allclose(ave3["w"], torch.full((2,), (2 + 4 + 5) / 3))

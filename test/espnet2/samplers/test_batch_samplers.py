@@ -41,6 +41,8 @@ def test_errors(tmp_path, shape_file):
     with pytest.raises(RuntimeError, match="0 lines found"):
         build_batch_sampler("sorted", batch_size=2, batch_bins=0, shape_files=[str(empty)])
     with pytest.raises(ValueError, match="one --fold_length per shape file"):
-        build_batch_sampler("folded", batch_size=2, batch_bins=0, shape_files=[shape_file, shape_file], fold_lengths=[1])
+        build_batch_sampler(
+            "folded", batch_size=2, batch_bins=0, shape_files=[shape_file, shape_file], fold_lengths=[1]
+        )
     with pytest.raises(ValueError, match="unknown value 'lenght'"):
         build_batch_sampler("lenght", batch_size=2, batch_bins=0, shape_files=[shape_file])

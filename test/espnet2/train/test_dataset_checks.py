@@ -9,7 +9,11 @@ from test.espnet2.train.tiny_enh_data import make_data_dir
 
 
 def triples(files):
-    return [(str(files["wav.scp"]), "speech_mix", "sound"), (str(files["spk1.scp"]), "speech_ref1", "sound"), (str(files["spk2.scp"]), "speech_ref2", "sound")]
+    return [
+        (str(files["wav.scp"]), "speech_mix", "sound"),
+        (str(files["spk1.scp"]), "speech_ref1", "sound"),
+        (str(files["spk2.scp"]), "speech_ref2", "sound"),
+    ]
 
 
 @pytest.fixture
@@ -29,7 +33,9 @@ def test_reads_items(data):
 def test_missing_audio_file(data):
     (data["spk1.scp"]).write_text(data["spk1.scp"].read_text().replace("utt002_spk1.wav", "gone.wav"))
     ds = ESPnetDataset(triples(data))
-    with pytest.raises(FileNotFoundError, match=r"spk1.scp:3: audio file '.*gone.wav' of utterance 'utt002' does not exist"):
+    with pytest.raises(
+        FileNotFoundError, match=r"spk1.scp:3: audio file '.*gone.wav' of utterance 'utt002' does not exist"
+    ):
         ds["utt002"]
 
 
@@ -49,22 +55,35 @@ def test_extra_key_in_spk2(data):
 def test_reference_length_differs_from_mixture(data, tmp_path):
     short = tmp_path / "short.wav"
     soundfile.write(short, np.zeros(450, dtype=np.float32), 8000)
-    data["spk2.scp"].write_text(data["spk2.scp"].read_text().replace(str(data["spk2.scp"].parent / "wav" / "utt001_spk2.wav"), str(short)))
+    data["spk2.scp"].write_text(
+        data["spk2.scp"].read_text().replace(str(data["spk2.scp"].parent / "wav" / "utt001_spk2.wav"), str(short))
+    )
     ds = ESPnetDataset(triples(data), require_same_length=True)
     ds["utt000"]
-    with pytest.raises(DataError, match=r"spk2.scp:2: utterance 'utt001': speech_ref2 has 450 samples but speech_mix .*wav.scp:2.* has 500"):
+    with pytest.raises(
+        DataError,
+        match=r"spk2.scp:2: utterance 'utt001': speech_ref2 has 450 samples but speech_mix .*wav.scp:2.* has 500",
+    ):
         ds["utt001"]
 
 
 def test_sample_rate_mismatch(data, tmp_path):
     other = tmp_path / "16k.wav"
     soundfile.write(other, np.zeros(500, dtype=np.float32), 16000)
-    data["spk1.scp"].write_text(data["spk1.scp"].read_text().replace(str(data["spk1.scp"].parent / "wav" / "utt001_spk1.wav"), str(other)))
+    data["spk1.scp"].write_text(
+        data["spk1.scp"].read_text().replace(str(data["spk1.scp"].parent / "wav" / "utt001_spk1.wav"), str(other))
+    )
     ds = ESPnetDataset(triples(data))
-    with pytest.raises(DataError, match=r"spk1.scp:2: utterance 'utt001' \(speech_ref1\) has sample rate 16000 Hz, but .*wav.scp:2 has 8000 Hz"):
+    with pytest.raises(
+        DataError,
+        match=r"spk1.scp:2: utterance 'utt001' \(speech_ref1\) has sample rate 16000 Hz, but .*wav.scp:2 has 8000 Hz",
+    ):
         ds["utt001"]
     ds = ESPnetDataset(triples(data), sample_rate=16000)
-    with pytest.raises(DataError, match=r"wav.scp:1: utterance 'utt000' \(speech_mix\) has sample rate 8000 Hz, but 16000 Hz is expected"):
+    with pytest.raises(
+        DataError,
+        match=r"wav.scp:1: utterance 'utt000' \(speech_mix\) has sample rate 8000 Hz, but 16000 Hz is expected",
+    ):
         ds["utt000"]
 
 

@@ -44,13 +44,23 @@ def test_avoid_allzero_segment():
 
 def test_dynamic_mixing_remixes_other_utterances_with_gains(tmp_path):
     files = make_data_dir(tmp_path, "tr", n_utt=6, seed=0, lengths=[800] * 6)
-    p = EnhPreprocessor(train=True, dynamic_mixing=True, dynamic_mixing_gain_db=6.0, source_scps=[str(files["spk1.scp"]), str(files["spk2.scp"])], seed=0)
+    p = EnhPreprocessor(
+        train=True,
+        dynamic_mixing=True,
+        dynamic_mixing_gain_db=6.0,
+        source_scps=[str(files["spk1.scp"]), str(files["spk2.scp"])],
+        seed=0,
+    )
     from espnet2.fileio.sound_scp import SoundScpReader
 
     spk1 = SoundScpReader(files["spk1.scp"], dtype="float32")
     pool = [r[k][1] for r in (spk1, SoundScpReader(files["spk2.scp"], dtype="float32")) for k in r]
     own = spk1["utt000"][1]
-    data = {"speech_mix": np.zeros(800, np.float32), "speech_ref1": own.copy(), "speech_ref2": np.zeros(800, np.float32)}
+    data = {
+        "speech_mix": np.zeros(800, np.float32),
+        "speech_ref1": own.copy(),
+        "speech_ref2": np.zeros(800, np.float32),
+    }
     out = p("utt000", data)
     # the mixture is the sum of the (scaled) references
     np.testing.assert_allclose(out["speech_mix"], out["speech_ref1"] + out["speech_ref2"], atol=1e-6)
@@ -89,7 +99,9 @@ def test_dynamic_mixing_never_mixes_one_speaker_twice(tmp_path):
         spk.append(f"s{i} {s}\n")
     (tmp_path / "source.scp").write_text("".join(lines))
     (tmp_path / "utt2spk").write_text("".join(spk))
-    p = EnhPreprocessor(train=True, dynamic_mixing=True, source_scps=[str(tmp_path / "source.scp")], utt2spk=str(tmp_path / "utt2spk"))
+    p = EnhPreprocessor(
+        train=True, dynamic_mixing=True, source_scps=[str(tmp_path / "source.scp")], utt2spk=str(tmp_path / "utt2spk")
+    )
     for epoch in range(5):
         p.set_epoch(epoch)
         out = p("s0", {"speech_ref1": np.full(100, 0.1, np.float32)})

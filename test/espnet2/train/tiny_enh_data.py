@@ -37,7 +37,12 @@ TINY_TRAIN_CONFIG = {
     },
     "model_conf": {"normalize_variance": True},
     "criterions": [
-        {"name": "si_snr", "conf": {"eps": 1.0e-7}, "wrapper": "pit", "wrapper_conf": {"weight": 1.0, "independent_perm": True}}
+        {
+            "name": "si_snr",
+            "conf": {"eps": 1.0e-7},
+            "wrapper": "pit",
+            "wrapper_conf": {"weight": 1.0, "independent_perm": True},
+        }
     ],
     "init": "xavier_uniform",
     "max_epoch": 5,
@@ -73,7 +78,9 @@ def source(rng: np.random.Generator, n: int, low: float, high: float) -> np.ndar
     return (0.1 * x * env).astype(np.float32)
 
 
-def make_data_dir(root: Path, name: str, n_utt: int, seed: int, lengths: List[int] = None, num_spk: int = 2) -> Dict[str, Path]:
+def make_data_dir(
+    root: Path, name: str, n_utt: int, seed: int, lengths: List[int] = None, num_spk: int = 2
+) -> Dict[str, Path]:
     """Write `root/name/{wav.scp, spk1.scp, .., utt2spk}` with wavs under `root/name/wav/`.
 
     Speaker 1 sings low tones, speaker 2 high tones, so that the tiny model can learn something

@@ -48,7 +48,11 @@ def test_one_log_level_option_for_every_entry_point(module):
 
     from espnet2.tasks.enh import EnhancementTask
 
-    get_parser = EnhancementTask.get_parser if module == "enh_train" else importlib.import_module(f"espnet2.bin.{module}").get_parser
+    get_parser = (
+        EnhancementTask.get_parser
+        if module == "enh_train"
+        else importlib.import_module(f"espnet2.bin.{module}").get_parser
+    )
     action = next(a for a in get_parser()._actions if a.dest == "log_level")
     assert action.default == "INFO" and tuple(action.choices) == LOG_LEVELS
     assert action.type("critical") == "CRITICAL" and action.type("Debug") == "DEBUG"

@@ -20,7 +20,9 @@ def test_missing_file_names_the_file(tmp_path):
 
 def test_invalid_yaml_names_the_file_and_the_line(tmp_path):
     (tmp_path / "broken.yaml").write_text("optim: adam\nseparator_conf:\n    num_spk: 2\n     emb_dim: 3\n")
-    with pytest.raises(ValueError, match=r"broken.yaml: not valid YAML \(line 4, column 13\): mapping values are not allowed here; fix"):
+    with pytest.raises(
+        ValueError, match=r"broken.yaml: not valid YAML \(line 4, column 13\): mapping values are not allowed here; fix"
+    ):
         load_config(tmp_path / "broken.yaml")
     (tmp_path / "latin1.yaml").write_bytes(b"optim: adam\nname: caf\xe9\n")
     with pytest.raises(ValueError, match=r"latin1.yaml: not UTF-8 text \(line 2\)"):
@@ -29,7 +31,9 @@ def test_invalid_yaml_names_the_file_and_the_line(tmp_path):
 
 def test_top_level_must_be_a_mapping(tmp_path):
     (tmp_path / "list.yaml").write_text("- adam\n- sgd\n")
-    with pytest.raises(ValueError, match=r"list.yaml: expected a mapping of option: value at the top level, got a list"):
+    with pytest.raises(
+        ValueError, match=r"list.yaml: expected a mapping of option: value at the top level, got a list"
+    ):
         load_config(tmp_path / "list.yaml")
 
 

@@ -60,19 +60,74 @@ SPEAKERS = [
     ("s24", "test", "en-gb-scotland+f5", 70, 175),
 ]
 
-SUBJECTS = ["the old farmer", "a young pilot", "my brother", "the tall nurse", "our teacher",
-            "the small child", "a quiet painter", "the busy cook", "her uncle", "the new doctor",
-            "a tired driver", "the clever student", "his mother", "the angry sailor",
-            "a friendly baker", "the local mayor"]
-VERBS = ["carried", "painted", "found", "sold", "opened", "repaired", "cleaned", "counted",
-         "moved", "watched", "dropped", "described", "borrowed", "ordered", "measured", "hid"]
-OBJECTS = ["a heavy box", "the green door", "seven apples", "the broken clock", "a long letter",
-           "the silver spoon", "two wooden chairs", "the yellow kite", "a warm blanket",
-           "the last ticket", "a bag of rice", "the narrow boat", "three glass jars",
-           "the red bicycle", "a map of the coast", "the kitchen table"]
-PLACES = ["near the river", "after lunch", "in the garden", "before the storm",
-          "at the station", "on monday morning", "behind the church", "during the concert",
-          "under the bridge", "late at night", "by the harbour", "in the market square"]
+SUBJECTS = [
+    "the old farmer",
+    "a young pilot",
+    "my brother",
+    "the tall nurse",
+    "our teacher",
+    "the small child",
+    "a quiet painter",
+    "the busy cook",
+    "her uncle",
+    "the new doctor",
+    "a tired driver",
+    "the clever student",
+    "his mother",
+    "the angry sailor",
+    "a friendly baker",
+    "the local mayor",
+]
+VERBS = [
+    "carried",
+    "painted",
+    "found",
+    "sold",
+    "opened",
+    "repaired",
+    "cleaned",
+    "counted",
+    "moved",
+    "watched",
+    "dropped",
+    "described",
+    "borrowed",
+    "ordered",
+    "measured",
+    "hid",
+]
+OBJECTS = [
+    "a heavy box",
+    "the green door",
+    "seven apples",
+    "the broken clock",
+    "a long letter",
+    "the silver spoon",
+    "two wooden chairs",
+    "the yellow kite",
+    "a warm blanket",
+    "the last ticket",
+    "a bag of rice",
+    "the narrow boat",
+    "three glass jars",
+    "the red bicycle",
+    "a map of the coast",
+    "the kitchen table",
+]
+PLACES = [
+    "near the river",
+    "after lunch",
+    "in the garden",
+    "before the storm",
+    "at the station",
+    "on monday morning",
+    "behind the church",
+    "during the concert",
+    "under the bridge",
+    "late at night",
+    "by the harbour",
+    "in the market square",
+]
 ENDINGS = ["", "", "", "", " again", " at once", " without a word", " by noon"]
 
 
@@ -85,11 +140,10 @@ def sentence(rng: random.Random) -> str:
 def synthesize(text: str, voice: str, pitch: int, rate: int, tmp: Path) -> np.ndarray:
     """espeak-ng -> trimmed float64 signal [N] at 8 kHz."""
     wav = tmp / "tts.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(rate),
-                    "-w", str(wav), text], check=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(rate), "-w", str(wav), text], check=True)
     x, fs = sf.read(str(wav), dtype="float64")
     active = np.nonzero(np.abs(x) > 0.01 * np.max(np.abs(x)))[0]
-    x = x[max(active[0] - fs // 20, 0): active[-1] + fs // 20]
+    x = x[max(active[0] - fs // 20, 0) : active[-1] + fs // 20]
     y = soxr.resample(x, fs, FS, quality="VHQ")
     return 0.5 * y / np.max(np.abs(y))
 
@@ -128,12 +182,14 @@ def make_lists(corpus: Path, counts, seed: int, pairing: str = "mixed") -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out_dir", type=Path, default=Path(__file__).parents[1] / "corpus")
-    parser.add_argument("--utts", default="train:6,valid:4,test:6",
-                        help="utterances per speaker of each split")
-    parser.add_argument("--mixtures", default="tr:800,cv:12,tt:30",
-                        help="mixtures in each list")
-    parser.add_argument("--pairing", choices=["mixed", "any"], default="mixed",
-                        help="mixed: a low and a high voice in every mixture; any: any two")
+    parser.add_argument("--utts", default="train:6,valid:4,test:6", help="utterances per speaker of each split")
+    parser.add_argument("--mixtures", default="tr:800,cv:12,tt:30", help="mixtures in each list")
+    parser.add_argument(
+        "--pairing",
+        choices=["mixed", "any"],
+        default="mixed",
+        help="mixed: a low and a high voice in every mixture; any: any two",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lists_only", action="store_true", help="only rewrite the lists")
     args = parser.parse_args()

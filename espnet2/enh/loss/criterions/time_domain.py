@@ -61,6 +61,7 @@ class SISNRLoss(TimeDomainLoss):
         coh = (torch.einsum("...n,...n->...", ref, inf) ** 2).clamp(min=self.coh_min, max=1 - self.coh_min)
         return 10.0 * torch.log10((1 - coh) / coh)
 
+
 class SNRLoss(TimeDomainLoss):
     """Negative SNR: 20 log10(||s|| / ||e - s||) (dB), norms clamped at eps."""
 

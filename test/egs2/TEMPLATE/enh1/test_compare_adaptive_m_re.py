@@ -30,7 +30,9 @@ def test_table_rows(tmp_path, capsys):
     torch.save(model.state_dict(), tmp_path / "model.pth")
     load_script().main(["--model_path", str(tmp_path / "model.pth"), "--data_dir", str(data), "--fixed", "1", "2",
                         "--auto_max", "3", "--thresholds", "1e-9", "10"])  # fmt: skip
-    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| M_re") or line.startswith("| auto")]
+    rows = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("| M_re") or line.startswith("| auto")
+    ]
     assert len(rows) == 4
     mean_m_re = [float(r.split("|")[2]) for r in rows]
     assert mean_m_re[:2] == [1.0, 2.0]

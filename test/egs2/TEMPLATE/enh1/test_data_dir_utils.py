@@ -18,8 +18,7 @@ def test_split_scp_balances_and_keeps_order(tmp_path):
     parts = [(tmp_path / f"o/{k}").read_text().split("\n")[:-1] for k in (1, 2, 3)]
     assert [len(p) for p in parts] == [4, 3, 3]
     assert sum(parts, []) == [f"u{i:02d} x" for i in range(10)]
-    p = run([str(UTILS / "split_scp.sh"), "in.scp"] + [f"o/{k}" for k in range(11)], tmp_path,
-            check=False)
+    p = run([str(UTILS / "split_scp.sh"), "in.scp"] + [f"o/{k}" for k in range(11)], tmp_path, check=False)
     assert p.returncode == 1 and "use at most 10 jobs" in p.stderr
 
 
@@ -46,14 +45,17 @@ def test_validate_accepts_a_good_dir(tmp_path):
     "edit,message",
     [
         (lambda d: (d / "spk3.scp").unlink(), "spk3.scp: missing"),
-        (lambda d: (d / "spk1.scp").write_text((d / "spk1.scp").read_text().replace("utt01", "utt09")),
-         "spk1.scp:3: id 'utt02' is out of order"),
+        (
+            lambda d: (d / "spk1.scp").write_text((d / "spk1.scp").read_text().replace("utt01", "utt09")),
+            "spk1.scp:3: id 'utt02' is out of order",
+        ),
         (lambda d: (d / "wav.scp").write_text("utt00 a\nutt00 b\n"), "wav.scp:2: id 'utt00' is repeated"),
-        (lambda d: (d / "utt2spk").write_text("utt00 utt00\nutt01 utt01\n"),
-         "utt2spk: utterance 'utt02' of"),
+        (lambda d: (d / "utt2spk").write_text("utt00 utt00\nutt01 utt01\n"), "utt2spk: utterance 'utt02' of"),
         (lambda d: (d / "utt2spk").write_text("utt00 a b\n"), "utt2spk:1: expected exactly 2 fields"),
-        (lambda d: (d / "spk2utt").write_text("utt00 utt00\nutt01 utt02\nutt02 utt01\n"),
-         "spk2utt:2: speaker 'utt01' does not match"),
+        (
+            lambda d: (d / "spk2utt").write_text("utt00 utt00\nutt01 utt02\nutt02 utt01\n"),
+            "spk2utt:2: speaker 'utt01' does not match",
+        ),
         (lambda d: (d / "audio" / "utt01_spk2.wav").unlink(), "spk2.scp:2: audio file"),
         (lambda d: (d / "wav.scp").write_text("utt00\n"), "wav.scp:1: expected '<utt_id> <value>'"),
     ],
@@ -71,8 +73,7 @@ def test_validate_names_the_first_bad_line(tmp_path, edit, message):
 
 def test_format_wav_scp_resamples_and_counts(tmp_path):
     write_data_dir(tmp_path / "d", n=4, fs=16000)
-    (tmp_path / "d" / "pipe.scp").write_text(
-        f"utt00 cat {tmp_path / 'd/audio/utt00_mix.wav'} |\n")
+    (tmp_path / "d" / "pipe.scp").write_text(f"utt00 cat {tmp_path / 'd/audio/utt00_mix.wav'} |\n")
     script = TEMPLATE / "scripts" / "audio" / "format_wav_scp.sh"
     (tmp_path / "utils").symlink_to(UTILS)
     (tmp_path / "pyscripts").symlink_to(TEMPLATE / "pyscripts")
@@ -84,8 +85,20 @@ def test_format_wav_scp_resamples_and_counts(tmp_path):
         x, fs = sf.read(ln.split()[1])
         assert fs == 8000 and len(x) == int(n[f"utt{i:02d}"])
         assert abs(len(x) - (16000 // 2 + 100 * i) / 2) <= 1  # half the 16 kHz length
-    run([str(script), "--fs", "8000", "--out_filename", "pipe.scp", "--write_utt2num_samples", "false",
-         "d/pipe.scp", "dump/p"], tmp_path)
+    run(
+        [
+            str(script),
+            "--fs",
+            "8000",
+            "--out_filename",
+            "pipe.scp",
+            "--write_utt2num_samples",
+            "false",
+            "d/pipe.scp",
+            "dump/p",
+        ],
+        tmp_path,
+    )
     y, _ = sf.read((tmp_path / "dump/p/pipe.scp").read_text().split()[1])
     x, _ = sf.read(lines[0].split()[1])
     np.testing.assert_allclose(y, x, atol=1e-4)
@@ -97,8 +110,7 @@ def test_speed_perturbation_keeps_mixture_consistent(tmp_path):
     run([sys.executable, str(script), "--factors", "0.9 1.0 1.1", "d", "sp"], tmp_path)
     wav = dict(ln.split() for ln in (tmp_path / "sp/wav.scp").read_text().split("\n")[:-1])
     assert sorted(wav) == ["sp0.9-utt00", "sp0.9-utt01", "sp1.1-utt00", "sp1.1-utt01", "utt00", "utt01"]
-    spk = [dict(ln.split() for ln in (tmp_path / f"sp/spk{j}.scp").read_text().split("\n")[:-1])
-           for j in (1, 2)]
+    spk = [dict(ln.split() for ln in (tmp_path / f"sp/spk{j}.scp").read_text().split("\n")[:-1]) for j in (1, 2)]
     for utt, factor in (("sp0.9-utt01", 0.9), ("sp1.1-utt00", 1.1)):
         mix, _ = sf.read(wav[utt])
         s1, _ = sf.read(spk[0][utt])

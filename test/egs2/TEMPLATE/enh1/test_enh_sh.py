@@ -4,7 +4,6 @@ Stages 1-4 run for real on a tiny data set; the python entry points of stages 5-
 by a fake interpreter that records its command line and writes the files the next stage needs.
 """
 
-import os
 import re
 import stat
 import sys
@@ -21,7 +20,7 @@ fi
 exec "$REAL_PYTHON" "$@"
 """
 
-FAKE_BIN = r'''
+FAKE_BIN = r"""
 import sys, os
 from pathlib import Path
 args = sys.argv[3:]
@@ -54,7 +53,7 @@ elif prog == "espnet2.bin.enh_scoring":
             (out / f"result_{m}.txt").write_text(v + "\n")
 elif prog == "espnet2.bin.pack_model":
     Path(opt("--outpath")).write_text("zip")
-'''
+"""
 
 DATA_SH = """#!/usr/bin/env bash
 set -eu
@@ -62,8 +61,22 @@ echo "data.sh $*" >> local/calls
 mkdir -p data
 """
 
-BASE = ["--train_set", "tr", "--valid_set", "cv", "--test_sets", "tt", "--fs", "8k", "--nj", "2",
-        "--inference_nj", "2", "--enh_config", "conf/x.yaml"]
+BASE = [
+    "--train_set",
+    "tr",
+    "--valid_set",
+    "cv",
+    "--test_sets",
+    "tt",
+    "--fs",
+    "8k",
+    "--nj",
+    "2",
+    "--inference_nj",
+    "2",
+    "--enh_config",
+    "conf/x.yaml",
+]
 
 
 @pytest.fixture
@@ -80,10 +93,13 @@ def rec(recipe):
 
 
 def enh(rec, *extra, check=True):
-    env = {"FAKE_LOG": str(rec / "calls.log"), "FAKE_BIN": str(rec / "fake_bin.py"),
-           "REAL_PYTHON": sys.executable, "PYTHON": sys.executable}
-    return run(["./enh.sh", *BASE, "--python", str(rec / "fake_python"), *extra], rec, env=env,
-               check=check)
+    env = {
+        "FAKE_LOG": str(rec / "calls.log"),
+        "FAKE_BIN": str(rec / "fake_bin.py"),
+        "REAL_PYTHON": sys.executable,
+        "PYTHON": sys.executable,
+    }
+    return run(["./enh.sh", *BASE, "--python", str(rec / "fake_python"), *extra], rec, env=env, check=check)
 
 
 def calls(rec, prog):
@@ -135,36 +151,59 @@ def test_stage_selection_and_data_stages(rec):
 
 def test_filtering_removes_short_and_long_utterances(rec):
     write_data_dir(rec / "data" / "tr", n=3, fs=8000, lengths=[400, 8000, 24000])
-    enh(rec, "--stage", "3", "--stop_stage", "4", "--min_wav_duration", "0.1",
-        "--max_wav_duration", "2")
+    enh(rec, "--stage", "3", "--stop_stage", "4", "--min_wav_duration", "0.1", "--max_wav_duration", "2")
     kept = (rec / "dump/raw/tr/wav.scp").read_text().split()[0::2]
     assert kept == ["utt01"]
     assert (rec / "dump/raw/tr/spk2utt").read_text() == "utt01 utt01\n"
 
 
 def test_training_to_packing_arguments(rec):
-    enh(rec, "--stage", "3", "--stop_stage", "9", "--skip_packing", "false", "--m_re", "5",
-        "--inference_enh_config", "conf/re_5.yaml", "--inference_tag", "enhanced_re5",
-        "--enh_args", "--max_epoch 1")
+    enh(
+        rec,
+        "--stage",
+        "3",
+        "--stop_stage",
+        "9",
+        "--skip_packing",
+        "false",
+        "--m_re",
+        "5",
+        "--inference_enh_config",
+        "conf/re_5.yaml",
+        "--inference_tag",
+        "enhanced_re5",
+        "--enh_args",
+        "--max_epoch 1",
+    )
     stats = calls(rec, "enh_train")[:2]
     assert len(stats) == 2 and all("--collect_stats true" in c for c in stats)
     assert "--train_data_path_and_name_and_type dump/raw/tr/spk2.scp,speech_ref2,sound" in stats[0]
     assert (rec / "exp/enh_stats_8k/train/speech_ref1_shape").read_text().count("\n") == 4
 
     (train,) = calls(rec, "enh_train")[2:]
-    for piece in ("--config conf/x.yaml", "--output_dir exp/enh_x_raw", "--resume true",
-                  "--train_shape_file exp/enh_stats_8k/train/speech_mix_shape",
-                  "--valid_data_path_and_name_and_type dump/raw/cv/spk1.scp,speech_ref1,sound",
-                  "--max_epoch 1", "--ngpu 1"):
+    for piece in (
+        "--config conf/x.yaml",
+        "--output_dir exp/enh_x_raw",
+        "--resume true",
+        "--train_shape_file exp/enh_stats_8k/train/speech_mix_shape",
+        "--valid_data_path_and_name_and_type dump/raw/cv/spk1.scp,speech_ref1,sound",
+        "--max_epoch 1",
+        "--ngpu 1",
+    ):
         assert piece in train
     assert (rec / "exp/enh_x_raw/run.sh").is_file()
 
     inf = calls(rec, "enh_inference")
     assert len(inf) == 2  # 3 utterances, --inference_nj 2
-    for piece in ("--m_re 5", "--inference_config conf/re_5.yaml", "--fs 8000", "--ngpu 0",
-                  "--normalize_output_wav true",
-                  "--model_file exp/enh_x_raw/valid.loss.ave.pth",
-                  "--data_path_and_name_and_type dump/raw/tt/wav.scp,speech_mix,sound"):
+    for piece in (
+        "--m_re 5",
+        "--inference_config conf/re_5.yaml",
+        "--fs 8000",
+        "--ngpu 0",
+        "--normalize_output_wav true",
+        "--model_file exp/enh_x_raw/valid.loss.ave.pth",
+        "--data_path_and_name_and_type dump/raw/tt/wav.scp,speech_mix,sound",
+    ):
         assert piece in inf[0]
     out_dir = rec / "exp/enh_x_raw/enhanced_re5_tt"
     assert (out_dir / "spk2.scp").read_text().split()[0::2] == ["utt00", "utt01", "utt02"]

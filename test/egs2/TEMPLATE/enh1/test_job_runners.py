@@ -29,8 +29,7 @@ def test_local_failure_names_the_log(tmp_path):
 
 
 def test_local_single_job_and_threads(tmp_path):
-    run([LOCAL, "--num_threads", "3", "--gpu", "0", "a.log", "echo", "threads=$OMP_NUM_THREADS"],
-        tmp_path)
+    run([LOCAL, "--num_threads", "3", "--gpu", "0", "a.log", "echo", "threads=$OMP_NUM_THREADS"], tmp_path)
     assert "threads=3" in (tmp_path / "a.log").read_text()
     p = run([LOCAL, "b.JOB.log", "true"], tmp_path, check=False)
     assert p.returncode == 1 and "contains JOB but no JOB=1:N" in p.stderr
@@ -96,12 +95,28 @@ def fake_slurm(tmp_path):
 
 def test_slurm_sbatch_array(tmp_path):
     env = fake_slurm(tmp_path)
-    run([SLURM, "--gpu", "2", "--mem", "8G", "--partition", "gpu", "--num_threads", "4",
-         "JOB=1:3", "exp/log/inf.JOB.log", "echo", "part JOB", "threads=$OMP_NUM_THREADS"],
-        tmp_path, env=env)
+    run(
+        [
+            SLURM,
+            "--gpu",
+            "2",
+            "--mem",
+            "8G",
+            "--partition",
+            "gpu",
+            "--num_threads",
+            "4",
+            "JOB=1:3",
+            "exp/log/inf.JOB.log",
+            "echo",
+            "part JOB",
+            "threads=$OMP_NUM_THREADS",
+        ],
+        tmp_path,
+        env=env,
+    )
     submitted = (tmp_path / "slurm.log").read_text()
-    for opt in ("--wait", "--array=1-3", "--gres=gpu:2", "--mem=8G", "--partition=gpu",
-                "--cpus-per-task=4"):
+    for opt in ("--wait", "--array=1-3", "--gres=gpu:2", "--mem=8G", "--partition=gpu", "--cpus-per-task=4"):
         assert opt in submitted
     for i in (1, 2, 3):
         log = (tmp_path / f"exp/log/inf.{i}.log").read_text()
@@ -111,8 +126,12 @@ def test_slurm_sbatch_array(tmp_path):
 
 def test_slurm_srun_and_failure(tmp_path):
     env = fake_slurm(tmp_path)
-    p = run([SLURM, "--launcher", "srun", "JOB=1:2", "log/t.JOB.log", "test", "JOB", "-eq", "1"],
-            tmp_path, env=env, check=False)
+    p = run(
+        [SLURM, "--launcher", "srun", "JOB=1:2", "log/t.JOB.log", "test", "JOB", "-eq", "1"],
+        tmp_path,
+        env=env,
+        check=False,
+    )
     assert p.returncode == 1
     assert "job 2 of 1-2 failed" in p.stderr and "log/t.2.log" in p.stderr
     assert (tmp_path / "slurm.log").read_text().count("srun --ntasks=1") == 2

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from p56 import active_level, normalize_active_level  # egs2/TEMPLATE/enh1/pyscripts/utils
 
 

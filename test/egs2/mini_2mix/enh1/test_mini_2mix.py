@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from wsj0_mix import read_mix_list  # egs2/TEMPLATE/enh1/pyscripts/utils (test/egs2/conftest.py)
+
 from test.egs2.recipe_helpers import REPO, run
 
 RECIPE = REPO / "egs2" / "mini_2mix" / "enh1"
@@ -23,8 +23,7 @@ CORPUS = RECIPE / "corpus"
 
 def speakers(column=1):
     """speaker -> split (column 1) or espeak-ng voice (column 2), from corpus/speakers.txt."""
-    rows = [ln.split() for ln in (CORPUS / "speakers.txt").read_text().splitlines()
-            if not ln.startswith("#")]
+    rows = [ln.split() for ln in (CORPUS / "speakers.txt").read_text().splitlines() if not ln.startswith("#")]
     return {row[0]: row[column] for row in rows}
 
 
@@ -65,8 +64,9 @@ def test_lists_pair_two_speakers_of_one_split(name, split):
 def test_lists_are_what_the_generator_makes(tmp_path):
     for split in ("train", "valid", "test"):
         (tmp_path / split).symlink_to(CORPUS / split)
-    run([sys.executable, str(RECIPE / "local" / "make_corpus.py"), "--lists_only",
-         "--out_dir", str(tmp_path)], tmp_path)
+    run(
+        [sys.executable, str(RECIPE / "local" / "make_corpus.py"), "--lists_only", "--out_dir", str(tmp_path)], tmp_path
+    )
     for name in ("tr", "cv", "tt"):
         made = (tmp_path / "lists" / f"mix_2_spk_{name}.txt").read_text()
         assert made == (CORPUS / "lists" / f"mix_2_spk_{name}.txt").read_text()
@@ -200,6 +200,8 @@ def test_published_experiment_folder(ci_run, tmp_path):
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [f"{first.stem}_spk1.wav", f"{first.stem}_spk2.wav"]
     p = run(["./infer_run.sh", "--enh_exp", str(pub.relative_to(rec)), "--m_re_list", "2"], rec)
     assert "using valid.loss.ave_5best.pth" in p.stdout
-    assert (pub / "m_re_sweep_tt.md").is_file() and (pub / "enhanced_re2_tt" / "scoring" / "result_si_snr.txt").is_file()
+    assert (pub / "m_re_sweep_tt.md").is_file() and (
+        pub / "enhanced_re2_tt" / "scoring" / "result_si_snr.txt"
+    ).is_file()
     assert (pub / "RESULTS.md").read_text() == published_results
     assert "enhanced_re2_tt" in (pub / "RESULTS.local.md").read_text()

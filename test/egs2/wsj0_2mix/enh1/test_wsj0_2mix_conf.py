@@ -16,8 +16,12 @@ FLAGSHIP = "conf/efficient_train/tisdiss/train_enh_tisdiss_tflocoformer_en-resid
 @pytest.mark.parametrize("config,params", [(FLAGSHIP, 8_011_827), ("conf/tuning/train_enh_tflocoformer.yaml", None)])
 def test_training_configs_parse_and_build(config, params):
     # The trainer accepts every key of the config; the model is built from what it resolves.
-    p = subprocess.run([sys.executable, "-m", "espnet2.bin.enh_train", "--config", config,
-                        "--print_config"], cwd=RECIPE, capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "espnet2.bin.enh_train", "--config", config, "--print_config"],
+        cwd=RECIPE,
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, p.stderr
     conf = yaml.safe_load(p.stdout)
     assert conf["separator_conf"]["num_spk"] == 2 and conf["encoder_conf"]["n_fft"] == 128
@@ -80,8 +84,20 @@ def test_infer_run_sweeps_m_re_into_one_table(tmp_path):
     (tmp_path / "exp" / "m" / "config.yaml").write_text("separator: tisdiss\n")
     (tmp_path / "fake_run.sh").write_text(FAKE_RUN)
     (tmp_path / "fake_run.sh").chmod(0o755)
-    run(["./infer_run.sh", "--run", "./fake_run.sh", "--enh_exp", "exp/m", "--m_re_list", "3 8",
-         "--gpu_inference", "true"], tmp_path)
+    run(
+        [
+            "./infer_run.sh",
+            "--run",
+            "./fake_run.sh",
+            "--enh_exp",
+            "exp/m",
+            "--m_re_list",
+            "3 8",
+            "--gpu_inference",
+            "true",
+        ],
+        tmp_path,
+    )
     calls = (tmp_path / "calls").read_text().splitlines()
     assert len(calls) == 2
     assert "--stage 7 --stop_stage 8" in calls[0] and "--gpu_inference true" in calls[0]
@@ -91,6 +107,7 @@ def test_infer_run_sweeps_m_re_into_one_table(tmp_path):
     assert "|3|13.00|13.00|13.00|13.00|13.00|23.50|0.0300|" in table
     assert "|8|18.00|18.00|18.00|18.00|18.00|28.50|0.0800|" in table
     assert (tmp_path / "exp/m/m_re_sweep_tt_min_8k.png").stat().st_size > 1000
-    p = run(["./infer_run.sh", "--run", "./fake_run.sh", "--enh_exp", "exp/m", "--m_re_list", "99"],
-            tmp_path, check=False)
+    p = run(
+        ["./infer_run.sh", "--run", "./fake_run.sh", "--enh_exp", "exp/m", "--m_re_list", "99"], tmp_path, check=False
+    )
     assert p.returncode == 1 and "re_99.yaml does not exist" in p.stderr

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 import wsj0_mix  # egs2/TEMPLATE/enh1/pyscripts/utils (test/egs2/conftest.py)
 from p56 import active_level
+
 from test.egs2.recipe_helpers import REPO, run
 
 RECIPE = REPO / "egs2" / "wsj0_2mix" / "enh1"
@@ -28,19 +28,29 @@ UTTS = {
     "wsj0/si_et_05/441/441c0202.wav": "csr_1/11-14.1/wsj0/si_et_05/441/441c0202.wv1",
 }
 LISTS = {
-    "tr": ["wsj0/si_tr_s/01t/01ta0101.wav 1.2345 wsj0/si_tr_s/20g/20ga0102.wav -1.2345",
-           "wsj0/si_tr_s/40a/40aa0103.wav 0.5 wsj0/si_tr_s/01t/01ta0101.wav -0.5"],
+    "tr": [
+        "wsj0/si_tr_s/01t/01ta0101.wav 1.2345 wsj0/si_tr_s/20g/20ga0102.wav -1.2345",
+        "wsj0/si_tr_s/40a/40aa0103.wav 0.5 wsj0/si_tr_s/01t/01ta0101.wav -0.5",
+    ],
     "cv": ["wsj0/si_dt_05/050/050a0501.wav 2.1 wsj0/si_dt_05/051/051a0502.wav -2.1"],
-    "tt": ["wsj0/si_et_05/440/440c0201.wav 0 wsj0/si_et_05/441/441c0202.wav 0",
-           "wsj0/si_et_05/441/441c0202.wav 1.7 wsj0/si_et_05/440/440c0201.wav -1.7"],
+    "tt": [
+        "wsj0/si_et_05/440/440c0201.wav 0 wsj0/si_et_05/441/441c0202.wav 0",
+        "wsj0/si_et_05/441/441c0202.wav 1.7 wsj0/si_et_05/440/440c0201.wav -1.7",
+    ],
 }
 
 
 def write_sphere(path: Path, x: np.ndarray, fs: int, big_endian: bool = False) -> None:
     """Uncompressed 16-bit NIST SPHERE file."""
-    fields = [f"sample_count -i {len(x)}", f"sample_rate -i {fs}", "channel_count -i 1",
-              f"sample_byte_format -s2 {'10' if big_endian else '01'}", "sample_n_bytes -i 2",
-              "sample_coding -s3 pcm", "end_head"]
+    fields = [
+        f"sample_count -i {len(x)}",
+        f"sample_rate -i {fs}",
+        "channel_count -i 1",
+        f"sample_byte_format -s2 {'10' if big_endian else '01'}",
+        "sample_n_bytes -i 2",
+        "sample_coding -s3 pcm",
+        "end_head",
+    ]
     header = ("NIST_1A\n   1024\n" + "\n".join(fields) + "\n").encode()
     data = (x * 32768).round().clip(-32768, 32767).astype(">i2" if big_endian else "<i2")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,8 +103,9 @@ def prepared(tmp_path_factory, wsj0):
     def get(sample_rate, mode):
         if (sample_rate, mode) not in done:
             tmp = tmp_path_factory.mktemp(f"wsj0_2mix_{sample_rate}_{mode}")
-            done[sample_rate, mode] = prepare(tmp, wsj0[0], "--sample_rate", sample_rate,
-                                              "--min_or_max", mode, "--sphere_tool", "python")[0]
+            done[sample_rate, mode] = prepare(
+                tmp, wsj0[0], "--sample_rate", sample_rate, "--min_or_max", mode, "--sphere_tool", "python"
+            )[0]
         return done[sample_rate, mode]
 
     return get
@@ -108,8 +119,7 @@ def test_data_sh_makes_wsj0_2mix(prepared, wsj0, sample_rate, mode):
     tt = rec / f"data/tt_{mode}_{sample_rate}"
     wav, s1, s2 = (read_scp(tt / f) for f in ("wav.scp", "spk1.scp", "spk2.scp"))
     assert sorted(wav) == ["440c0201_0_441c0202_0", "441c0202_1.7_440c0201_-1.7"]
-    assert (tt / "utt2spk").read_text() == ("440c0201_0_441c0202_0 440_441\n"
-                                           "441c0202_1.7_440c0201_-1.7 441_440\n")
+    assert (tt / "utt2spk").read_text() == ("440c0201_0_441c0202_0 440_441\n441c0202_1.7_440c0201_-1.7 441_440\n")
     assert (tt / "spk2utt").read_text().startswith("440_441 440c0201_0_441c0202_0\n")
     assert len(read_scp(rec / f"data/tr_{mode}_{sample_rate}/wav.scp")) == 2
     assert len(read_scp(rec / f"data/cv_{mode}_{sample_rate}/wav.scp")) == 1
@@ -129,13 +139,15 @@ def test_data_sh_makes_wsj0_2mix(prepared, wsj0, sample_rate, mode):
     if mode == "max" and fs == FS:
         lev1 = active_level(src1, FS)[0]
         lev2 = active_level(src2, FS)[0]
-        scale1 = np.dot(r1[: n1], src1) / np.dot(src1, src1)
-        scale2 = np.dot(r2[: n2], src2) / np.dot(src2, src2)
+        scale1 = np.dot(r1[:n1], src1) / np.dot(src1, src1)
+        scale2 = np.dot(r2[:n2], src2) / np.dot(src2, src2)
         ratio_db = 20 * np.log10(scale1 / scale2)
         assert ratio_db == pytest.approx(1.7 - (-1.7) + 10 * np.log10(lev2 / lev1), abs=0.01)
     # The files hold exactly what the mixing function makes (up to 16-bit rounding).
-    srcs = [wsj0_mix.load_source(rec / "data/local/wsj0_wav/wsj0/si_et_05/441/441c0202.wav", fs),
-            wsj0_mix.load_source(rec / "data/local/wsj0_wav/wsj0/si_et_05/440/440c0201.wav", fs)]
+    srcs = [
+        wsj0_mix.load_source(rec / "data/local/wsj0_wav/wsj0/si_et_05/441/441c0202.wav", fs),
+        wsj0_mix.load_source(rec / "data/local/wsj0_wav/wsj0/si_et_05/440/440c0201.wav", fs),
+    ]
     ref_mix, ref_srcs = wsj0_mix.mix_sources(srcs, [1.7, -1.7], fs, mode)
     np.testing.assert_allclose(mix, ref_mix, atol=1 / 32768)
     np.testing.assert_allclose(r2, ref_srcs[1], atol=1 / 32768)
@@ -150,8 +162,7 @@ def test_data_dirs_for_an_existing_wsj0_2mix(tmp_path, prepared):
     made = prepared("8k", "min") / "data/local/wsj0_mix/2speakers"
     moved = tmp_path / "elsewhere" / "2speakers"
     shutil.copytree(made, moved)
-    before = {x: (prepared("8k", "min") / f"data/{x}_min_8k/utt2spk").read_text()
-              for x in ("tr", "cv", "tt")}
+    before = {x: (prepared("8k", "min") / f"data/{x}_min_8k/utt2spk").read_text() for x in ("tr", "cv", "tt")}
     rec = tmp_path / "enh1"
     rec.mkdir()
     for name in ("local", "utils", "pyscripts", "path.sh", "db.sh"):

@@ -184,10 +184,22 @@ OPTION_CASES = [
     dict(),  # the published defaults: separation exits + residual refinement off (repeat_residual_module false)
     dict(repeat_residual_module=True),  # ... and residual refinement on (reconstructor_repeat_residual_module)
     dict(repeat_residual_module=True, split_compress=True),  # compress_conv + reconstructor_concat_block
-    dict(repeat_residual_module=True, split_compress=2, spk_spliter_type="conv2d", spliter_loss=True,
-         encoder_decoder=False),  # fmt: skip
-    dict(num_spk=3, emb_dim=12, attention_dim=12, num_groups=2, ffn_hidden_dim=[6, 9], split_compress=True,
-         repeat_residual_module=True),  # fmt: skip
+    dict(
+        repeat_residual_module=True,
+        split_compress=2,
+        spk_spliter_type="conv2d",
+        spliter_loss=True,
+        encoder_decoder=False,
+    ),  # fmt: skip
+    dict(
+        num_spk=3,
+        emb_dim=12,
+        attention_dim=12,
+        num_groups=2,
+        ffn_hidden_dim=[6, 9],
+        split_compress=True,
+        repeat_residual_module=True,
+    ),  # fmt: skip
     dict(encoder_n_layers=2, encoder_repeat_times=3, encoder_n_layers_multi_decoder=True),
     dict(encoder_n_layers=2, encoder_repeat_times=3, encoder_multi_decoder=False, encoder_n_layers_multi_decoder=True),
     dict(encoder_n_layers=2, encoder_repeat_times=2, encoder_multi_decoder=False),

@@ -56,8 +56,11 @@ def main(argv=None) -> None:
                 x = soxr.resample(x, fs, args.fs, quality="VHQ")
             peak = np.max(np.abs(x)) if x.size else 0.0
             if peak > 1.0:
-                print(f"{args.in_scp}:{lineno}: {utt} peaks at {peak:.2f} > 1 after "
-                      "resampling; clipped when written as 16-bit PCM", file=sys.stderr)
+                print(
+                    f"{args.in_scp}:{lineno}: {utt} peaks at {peak:.2f} > 1 after "
+                    "resampling; clipped when written as 16-bit PCM",
+                    file=sys.stderr,
+                )
             path = (out_dir / f"{utt}.{args.audio_format}").resolve()
             sf.write(str(path), x, args.fs, subtype="PCM_16")
             fout.write(f"{utt} {path}\n")

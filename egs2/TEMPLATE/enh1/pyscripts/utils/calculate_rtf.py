@@ -36,14 +36,12 @@ def main(argv=None) -> int:
         a = ACCOUNTING.findall(text)
         wall += float(a[-1]) if a else 0.0
     if found == len(args.logs) and audio > 0:
-        print(f"RTF {proc / audio:.4f} (processing {proc:.2f} s, audio {audio:.2f} s, "
-              f"{found} jobs)")
+        print(f"RTF {proc / audio:.4f} (processing {proc:.2f} s, audio {audio:.2f} s, {found} jobs)")
         return 0
     if args.fs and args.utt2num_samples and wall > 0:
         with open(args.utt2num_samples) as f:
             audio = sum(int(line.split()[1]) for line in f if line.strip()) / args.fs
-        print(f"RTF {wall / audio:.4f} (job wall time {wall:.2f} s, audio {audio:.2f} s, "
-              f"{len(args.logs)} jobs)")
+        print(f"RTF {wall / audio:.4f} (job wall time {wall:.2f} s, audio {audio:.2f} s, {len(args.logs)} jobs)")
         return 0
     print("calculate_rtf: no timing found in the logs", file=sys.stderr)
     return 1

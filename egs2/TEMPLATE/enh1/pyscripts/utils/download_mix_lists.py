@@ -23,9 +23,12 @@ def main(argv=None) -> int:
     try:
         data = urllib.request.urlopen(url, timeout=120).read()
     except OSError as e:
-        print(f"download_mix_lists: cannot download {url}: {e}\n"
-              "Download it where you can and give the directory holding "
-              "mix_2_spk_{tr,cv,tt}.txt to local/data.sh with --mix_lists DIR", file=sys.stderr)
+        print(
+            f"download_mix_lists: cannot download {url}: {e}\n"
+            "Download it where you can and give the directory holding "
+            "mix_2_spk_{tr,cv,tt}.txt to local/data.sh with --mix_lists DIR",
+            file=sys.stderr,
+        )
         return 1
     out.mkdir(parents=True, exist_ok=True)
     found = []

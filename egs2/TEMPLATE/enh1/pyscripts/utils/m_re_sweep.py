@@ -15,8 +15,14 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-COLUMNS = [("STOI", "stoi"), ("SAR", "sar"), ("SDR", "sdr"), ("SIR", "sir"),
-           ("SI_SNR", "si_snr"), ("SI-SNRi", "si_snri")]
+COLUMNS = [
+    ("STOI", "stoi"),
+    ("SAR", "sar"),
+    ("SDR", "sdr"),
+    ("SIR", "sir"),
+    ("SI_SNR", "si_snr"),
+    ("SI-SNRi", "si_snri"),
+]
 
 
 def read_result(d: Path, name: str) -> Optional[float]:

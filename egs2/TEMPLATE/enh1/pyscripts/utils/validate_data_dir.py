@@ -48,10 +48,7 @@ def read_kaldi_file(path: Path, exact_two: bool) -> Dict[str, str]:
             key = fields[0].encode()
             if prev is not None and key <= prev:
                 problem = "is repeated" if key == prev else "is out of order"
-                raise DataDirError(
-                    f"{where}: id {fields[0]!r} {problem} (sort the file with "
-                    f"'LC_ALL=C sort -k1,1 -u')"
-                )
+                raise DataDirError(f"{where}: id {fields[0]!r} {problem} (sort the file with 'LC_ALL=C sort -k1,1 -u')")
             prev = key
             table[fields[0]] = fields[1]
     return table
@@ -77,9 +74,7 @@ def validate(data_dir: Path, num_spk: Optional[int] = None, check_files: bool = 
         raise DataDirError(f"{wav_scp}: missing (every data directory needs wav.scp)")
     for j in range(1, (num_spk or 0) + 1):
         if not (data_dir / f"spk{j}.scp").is_file():
-            raise DataDirError(
-                f"{data_dir / f'spk{j}.scp'}: missing (the references of speaker {j})"
-            )
+            raise DataDirError(f"{data_dir / f'spk{j}.scp'}: missing (the references of speaker {j})")
     wav = read_kaldi_file(wav_scp, exact_two=False)
     ref_keys = list(wav)
     files = sorted(p for p in data_dir.iterdir() if SCP_PATTERN.match(p.name))

@@ -39,7 +39,6 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 import soundfile as sf
 import soxr
-
 from p56 import normalize_active_level  # beside this script
 
 FS_CHOICES = {"8k": 8000, "16k": 16000}
@@ -152,9 +151,7 @@ def _make_one(args) -> str:
     return entry.mixture_id
 
 
-def make_mixtures(
-    entries: Sequence[MixEntry], wav_root, out_dir, fs: int, mode: str, nj: int = 1
-) -> List[str]:
+def make_mixtures(entries: Sequence[MixEntry], wav_root, out_dir, fs: int, mode: str, nj: int = 1) -> List[str]:
     """Write ``out_dir/{mix,s1..sJ}/<id>.wav`` for every entry; return the ids in order."""
     num_spk = len(entries[0].paths)
     for d in ["mix"] + [f"s{j}" for j in range(1, num_spk + 1)]:
@@ -248,8 +245,7 @@ def read_sphere_pcm(path) -> Tuple[np.ndarray, int]:
     coding = h.get("sample_coding", "pcm")
     if coding != "pcm":
         raise ValueError(
-            f"{path}: sample_coding {coding!r} needs sph2pipe (tools/installers/"
-            "install_sph2pipe.sh) or ffmpeg"
+            f"{path}: sample_coding {coding!r} needs sph2pipe (tools/installers/install_sph2pipe.sh) or ffmpeg"
         )
     if h.get("sample_n_bytes", "2") != "2":
         raise ValueError(f"{path}: only 16-bit SPHERE is supported")
@@ -279,9 +275,21 @@ def sphere_to_wav(src, dst, tool: Optional[str] = None) -> None:
         if "shorten" in h.get("sample_coding", ""):
             # ffmpeg's SPHERE demuxer lacks embedded Shorten; the raw shn demuxer reads
             # the stream after the header, and the rate comes from the header.
-            cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "shn",
-                   "-skip_initial_bytes", h["header_size"], "-i", str(src),
-                   "-ar", h.get("sample_rate", "16000")]
+            cmd = [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "shn",
+                "-skip_initial_bytes",
+                h["header_size"],
+                "-i",
+                str(src),
+                "-ar",
+                h.get("sample_rate", "16000"),
+            ]
         else:
             cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(src)]
         subprocess.run(cmd + ["-c:a", "pcm_s16le", str(dst)], check=True)
@@ -314,7 +322,7 @@ def index_wsj0(wsj0_root) -> Dict[str, Path]:
             parts = [p.lower() for p in full.relative_to(wsj0_root).parts]
             if "wsj0" not in parts:
                 continue
-            key = "/".join(parts[parts.index("wsj0"):])[: -len(".wv1")] + ".wav"
+            key = "/".join(parts[parts.index("wsj0") :])[: -len(".wv1")] + ".wav"
             index[key] = full
     return index
 
@@ -324,9 +332,7 @@ def _convert_one(args):
     sphere_to_wav(src, dst, tool)
 
 
-def convert_wsj0(
-    wsj0_root, wav_root, needed: Iterable[str], nj: int = 1, tool: Optional[str] = None
-) -> int:
+def convert_wsj0(wsj0_root, wav_root, needed: Iterable[str], nj: int = 1, tool: Optional[str] = None) -> int:
     """Convert the WSJ0 files that the lists need to ``wav_root/<list path>``.
 
     Existing wav files are kept. Returns the number of files converted.
@@ -340,11 +346,7 @@ def convert_wsj0(
             f"file under WSJ0={wsj0_root}, e.g. {missing[0]}: check WSJ0 in db.sh"
         )
     tool = tool or default_sphere_tool()
-    jobs = [
-        (index[p.lower()], Path(wav_root) / p, tool)
-        for p in needed
-        if not (Path(wav_root) / p).is_file()
-    ]
+    jobs = [(index[p.lower()], Path(wav_root) / p, tool) for p in needed if not (Path(wav_root) / p).is_file()]
     if nj <= 1:
         for j in jobs:
             _convert_one(j)
@@ -358,15 +360,17 @@ def convert_wsj0(
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     conv = sub.add_parser("convert", help="WSJ0 SPHERE files named in mixing lists -> wav")
     conv.add_argument("--wsj0", required=True, help="root of the WSJ0 corpus (LDC93S6A)")
     conv.add_argument("--wav_root", required=True, help="where to write wsj0/.../*.wav")
-    conv.add_argument("--tool", choices=["sph2pipe", "ffmpeg", "python"], default=None,
-                      help="converter (default: sph2pipe, else ffmpeg, else python)")
+    conv.add_argument(
+        "--tool",
+        choices=["sph2pipe", "ffmpeg", "python"],
+        default=None,
+        help="converter (default: sph2pipe, else ffmpeg, else python)",
+    )
     conv.add_argument("--nj", type=int, default=1)
     conv.add_argument("lists", nargs="+", help="mixing list files")
     mix = sub.add_parser("mix", help="make the mixtures of one list")
@@ -396,7 +400,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     elif args.command == "datadir":
         if args.list:
             entries = read_mix_list(args.list, args.num_spk)
-            missing = [e.mixture_id for e in entries if not (Path(args.mix_dir) / "mix" / f"{e.mixture_id}.wav").is_file()]
+            missing = [
+                e.mixture_id for e in entries if not (Path(args.mix_dir) / "mix" / f"{e.mixture_id}.wav").is_file()
+            ]
             if missing:
                 raise FileNotFoundError(
                     f"{args.mix_dir}/mix/{missing[0]}.wav (of {args.list}) is missing, and {len(missing) - 1} more: "
