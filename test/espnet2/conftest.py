@@ -7,49 +7,10 @@ import pytest
 import torch
 import yaml
 
-TINY_CONFIG = {
-    "encoder": "stft",
-    "encoder_conf": {"n_fft": 128, "hop_length": 64, "default_fs": 8000},
-    "decoder": "stft",
-    "decoder_conf": {"n_fft": 128, "hop_length": 64},
-    "separator": "tisdiss",
-    "separator_conf": {  # the flagship's structure, every option explicit, 8 channels wide
-        "num_spk": 2,
-        "emb_dim": 8,
-        "attention_dim": 8,
-        "n_heads": 2,
-        "num_groups": 2,
-        "norm_type": "rmsgroupnorm",
-        "tf_order": "ft",
-        "ffn_type": ["swiglu_conv1d", "swiglu_conv1d"],
-        "ffn_hidden_dim": [8, 8],
-        "conv1d_kernel": 4,
-        "conv1d_shift": 1,
-        "dropout": 0.0,
-        "eps": 1.0e-5,
-        "encoder_n_layers": 1,
-        "encoder_repeat_times": 2,
-        "reconstructor_n_layers": 1,
-        "reconstructor_repeat_times": 3,
-        "repeat_residual_module": True,
-        "reconstructor_repeat_residual_module": False,
-        "encoder_decoder": False,
-        "encoder_multi_decoder": False,
-        "encoder_n_layers_multi_decoder": False,
-        "reconstructor_multi_decoder": True,
-        "reconstructor_n_layers_multi_decoder": True,
-        "spliter_loss": True,
-    },
-    "model_conf": {"normalize_variance": True},
-    "criterions": [
-        {
-            "name": "si_snr",
-            "conf": {"eps": 1.0e-7},
-            "wrapper": "pit",
-            "wrapper_conf": {"weight": 1.0, "independent_perm": True},
-        }
-    ],
-}
+from test.espnet2.train.tiny_enh_data import tiny_model_config
+
+TINY_CONFIG = tiny_model_config(n_fft=128, m_re=3)  # the flagship's structure, 8 channels wide
+TINY_CONFIG["encoder_conf"]["default_fs"] = 8000
 
 
 def write_model(directory, config=None, seed=0, name="valid.loss.ave_5best.pth"):

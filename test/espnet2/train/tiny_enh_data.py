@@ -9,41 +9,62 @@ import yaml
 
 FS = 8000
 
+
+def tiny_model_config(n_fft: int = 32, m_re: int = 2) -> Dict:
+    """The model part of a config.yaml: the flagship TISDiSS structure, every option explicit, 8 channels wide.
+
+    Args:
+        n_fft: STFT size (hop n_fft / 2)
+        m_re: refinement repeats (reconstructor_repeat_times)
+    """
+    return {
+        "encoder": "stft",
+        "encoder_conf": {"n_fft": n_fft, "hop_length": n_fft // 2},
+        "decoder": "stft",
+        "decoder_conf": {"n_fft": n_fft, "hop_length": n_fft // 2},
+        "separator": "tisdiss",
+        "separator_conf": {
+            "num_spk": 2,
+            "emb_dim": 8,
+            "attention_dim": 8,
+            "n_heads": 2,
+            "num_groups": 2,
+            "norm_type": "rmsgroupnorm",
+            "tf_order": "ft",
+            "ffn_type": ["swiglu_conv1d", "swiglu_conv1d"],
+            "ffn_hidden_dim": [8, 8],
+            "conv1d_kernel": 4,
+            "conv1d_shift": 1,
+            "dropout": 0.0,
+            "eps": 1.0e-5,
+            "encoder_n_layers": 1,
+            "encoder_repeat_times": 2,
+            "reconstructor_n_layers": 1,
+            "reconstructor_repeat_times": m_re,
+            "repeat_residual_module": True,
+            "reconstructor_repeat_residual_module": False,
+            "encoder_decoder": False,
+            "encoder_multi_decoder": False,
+            "encoder_n_layers_multi_decoder": False,
+            "reconstructor_multi_decoder": True,
+            "reconstructor_n_layers_multi_decoder": True,
+            "spliter_loss": True,
+        },
+        "model_conf": {"normalize_variance": True},
+        "criterions": [
+            {
+                "name": "si_snr",
+                "conf": {"eps": 1.0e-7},
+                "wrapper": "pit",
+                "wrapper_conf": {"weight": 1.0, "independent_perm": True},
+            }
+        ],
+    }
+
+
 # A TISDiSS small enough to train a few steps on a shared CPU in well under a second each.
 TINY_TRAIN_CONFIG = {
-    "encoder": "stft",
-    "encoder_conf": {"n_fft": 32, "hop_length": 16},
-    "decoder": "stft",
-    "decoder_conf": {"n_fft": 32, "hop_length": 16},
-    "separator": "tisdiss",
-    "separator_conf": {
-        "num_spk": 2,
-        "emb_dim": 8,
-        "attention_dim": 8,
-        "n_heads": 2,
-        "num_groups": 2,
-        "norm_type": "rmsgroupnorm",
-        "ffn_type": ["swiglu_conv1d", "swiglu_conv1d"],
-        "ffn_hidden_dim": [8, 8],
-        "encoder_repeat_times": 2,
-        "reconstructor_repeat_times": 2,
-        # the flagship's values where they differ from the published defaults
-        "repeat_residual_module": True,
-        "reconstructor_repeat_residual_module": False,
-        "encoder_decoder": False,
-        "encoder_multi_decoder": False,
-        "reconstructor_n_layers_multi_decoder": True,
-        "spliter_loss": True,
-    },
-    "model_conf": {"normalize_variance": True},
-    "criterions": [
-        {
-            "name": "si_snr",
-            "conf": {"eps": 1.0e-7},
-            "wrapper": "pit",
-            "wrapper_conf": {"weight": 1.0, "independent_perm": True},
-        }
-    ],
+    **tiny_model_config(n_fft=32, m_re=2),
     "init": "xavier_uniform",
     "max_epoch": 5,
     "batch_type": "folded",
