@@ -5,9 +5,11 @@ seed derived from the epoch, so that a resumed run sees exactly the batches of a
 """
 
 from abc import ABC, abstractmethod
-from typing import Iterator, List, Tuple
+from typing import Dict, Iterator, List, Sequence, Tuple
 
 from torch.utils.data import Sampler
+
+from espnet2.fileio.read_text import load_num_sequence_text
 
 
 class AbsSampler(Sampler, ABC):
@@ -54,3 +56,18 @@ def batches_from_sizes(
     if sort_batch == "descending":
         batch_list.reverse()
     return batch_list
+
+
+def load_shape_files(shape_files: Sequence[str]) -> List[Dict[str, List[int]]]:
+    """Read ``<key> <len>[,<dim>]`` shape files (one per input) that must list the same utterances.
+
+    Returns:
+        one dict key -> shape per file, in the order given
+    """
+    utt2shapes = [load_num_sequence_text(s, loader_type="csv_int") for s in shape_files]
+    first = utt2shapes[0]
+    for s, d in zip(shape_files, utt2shapes):
+        if set(d) != set(first):
+            missing = sorted(set(first) ^ set(d))[:3]
+            raise RuntimeError(f"keys differ between {s} and {shape_files[0]} (e.g. {missing})")
+    return utt2shapes

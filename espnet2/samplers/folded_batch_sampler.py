@@ -1,7 +1,6 @@
 from typing import Sequence, Tuple, Union
 
-from espnet2.fileio.read_text import load_num_sequence_text
-from espnet2.samplers.abs_sampler import AbsSampler, batches_from_sizes
+from espnet2.samplers.abs_sampler import AbsSampler, batches_from_sizes, load_shape_files
 
 
 class FoldedBatchSampler(AbsSampler):
@@ -46,12 +45,8 @@ class FoldedBatchSampler(AbsSampler):
         self.sort_batch = sort_batch
         self.drop_last = drop_last
 
-        utt2shapes = [load_num_sequence_text(s, loader_type="csv_int") for s in shape_files]
+        utt2shapes = load_shape_files(shape_files)
         first = utt2shapes[0]
-        for s, d in zip(shape_files, utt2shapes):
-            if set(d) != set(first):
-                missing = sorted(set(first) ^ set(d))[:3]
-                raise RuntimeError(f"keys differ between {s} and {shape_files[0]} (e.g. {missing})")
 
         keys = sorted(first, key=lambda k: first[k][0])  # ascending length
         if len(keys) == 0:

@@ -2,8 +2,7 @@ from typing import Sequence
 
 import numpy as np
 
-from espnet2.fileio.read_text import load_num_sequence_text
-from espnet2.samplers.abs_sampler import AbsSampler, batches_from_sizes
+from espnet2.samplers.abs_sampler import AbsSampler, batches_from_sizes, load_shape_files
 
 
 class NumElementsBatchSampler(AbsSampler):
@@ -35,12 +34,8 @@ class NumElementsBatchSampler(AbsSampler):
         self.sort_batch = sort_batch
         self.drop_last = drop_last
 
-        utt2shapes = [load_num_sequence_text(s, loader_type="csv_int") for s in shape_files]
+        utt2shapes = load_shape_files(shape_files)
         first = utt2shapes[0]
-        for s, d in zip(shape_files, utt2shapes):
-            if set(d) != set(first):
-                missing = sorted(set(first) ^ set(d))[:3]
-                raise RuntimeError(f"keys differ between {s} and {shape_files[0]} (e.g. {missing})")
         keys = sorted(first, key=lambda k: first[k][0])
         if len(keys) == 0:
             raise RuntimeError(f"0 lines found: {shape_files[0]}")

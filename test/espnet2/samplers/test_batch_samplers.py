@@ -46,3 +46,13 @@ def test_errors(tmp_path, shape_file):
         )
     with pytest.raises(ValueError, match="unknown value 'lenght'"):
         build_batch_sampler("lenght", batch_size=2, batch_bins=0, shape_files=[shape_file])
+
+
+@pytest.mark.parametrize("kind", ["folded", "numel"])
+def test_shape_files_listing_other_utterances_are_named(tmp_path, shape_file, kind):
+    other = tmp_path / "speech_ref1_shape"
+    other.write_text("".join(f"u{i} {100 * i}\n" for i in range(1, 10)) + "x1 50\n")
+    with pytest.raises(RuntimeError, match=r"keys differ between .*speech_ref1_shape and .*speech_mix_shape"):
+        build_batch_sampler(
+            kind, batch_size=2, batch_bins=1000, shape_files=[shape_file, str(other)], fold_lengths=[500, 500]
+        )
