@@ -166,3 +166,23 @@ def test_init_none_keeps_module_defaults(init):
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     with pytest.raises(ValueError, match="init: 'uniform' is not supported"):
         EnhancementTask.build_model(argparse.Namespace(**tiny_config(), init="uniform"))
+
+
+MINI_CONF = REPO / "egs2/mini_2mix/enh1/conf"
+
+
+@pytest.mark.parametrize(
+    "name, m_re, exits",
+    [
+        ("train_tiny.yaml", 3, 4),  # the split, then every refinement repeat
+        ("tuning/train_tiny_residual_refinement.yaml", 4, 4),  # every refinement repeat
+        ("tuning/train_tiny_no_separation_blocks.yaml", 4, 4),
+    ],
+)
+def test_mini_recipe_configs_build_their_stated_exits(name, m_re, exits):
+    model, _ = EnhancementTask.build_model_from_file(MINI_CONF / name)
+    assert model.separator.m_re == m_re
+    model.train()
+    with torch.no_grad():
+        main, aux = model.forward_enhance(torch.randn(1, 4000))
+    assert len(aux) + 1 == exits and len(main) == 2
