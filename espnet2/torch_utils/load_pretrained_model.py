@@ -5,6 +5,8 @@ from typing import Union
 
 import torch
 
+from espnet2.utils.config_io import read_state_dict
+
 
 def load_pretrained_model(
     init_param: str,
@@ -35,9 +37,7 @@ def load_pretrained_model(
     dst_key = dst_key or None
 
     obj = model if dst_key is None else model.get_submodule(dst_key)
-    src_state = torch.load(path, map_location=map_location, weights_only=True)
-    if isinstance(src_state, dict) and "model" in src_state and isinstance(src_state["model"], dict):
-        src_state = src_state["model"]  # a checkpoint.pth
+    src_state = read_state_dict(path, map_location)
     if excludes is not None:
         for e in excludes.split(","):
             src_state = {k: v for k, v in src_state.items() if not k.startswith(e)}

@@ -85,8 +85,8 @@ def to_plain(obj):
     return obj
 
 
-def load_state_dict_file(model: torch.nn.Module, model_file: Union[Path, str], device: str = "cpu"):
-    """Load a `.pth` (a state_dict, or a trainer checkpoint holding one under "model") strictly.
+def read_state_dict(model_file: Union[Path, str], device: Union[str, torch.device] = "cpu") -> Dict[str, Any]:
+    """The state_dict in a `.pth`: a state_dict itself, or a trainer checkpoint holding one under "model".
 
     Uses `torch.load(weights_only=True)`: a checkpoint that needs arbitrary code is refused.
     """
@@ -98,7 +98,13 @@ def load_state_dict_file(model: torch.nn.Module, model_file: Union[Path, str], d
     except Exception as e:
         raise ValueError(f"{model_file}: cannot be read as a weights-only PyTorch checkpoint: {e}") from None
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
-        state = state["model"]
+        state = state["model"]  # a checkpoint.pth
+    return state
+
+
+def load_state_dict_file(model: torch.nn.Module, model_file: Union[Path, str], device: str = "cpu"):
+    """Load a `.pth` (read by `read_state_dict`) into `model`, strictly, with errors that name the file."""
+    state = read_state_dict(model_file, device)
     hint = "is this the config.yaml that was trained with this model?"
     try:
         result = model.load_state_dict(state, strict=False)
