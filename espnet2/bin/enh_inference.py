@@ -36,6 +36,7 @@ import torch
 from espnet2.enh.inference import (
     DEFAULT_M_RE_MAX,
     DEFAULT_M_RE_THRESHOLD,
+    OUTPUT_PEAK,
     SeparateSpeech,
     add_dtype_argument,
     add_m_re_arguments,
@@ -246,7 +247,7 @@ def get_parser() -> argparse.ArgumentParser:
 
     group = parser.add_argument_group("Output data related")
     group.add_argument(
-        "--normalize_output_wav", type=str2bool, default=False, help="Scale each output to a peak of 0.9"
+        "--normalize_output_wav", type=str2bool, default=False, help=f"Scale each output to a peak of {OUTPUT_PEAK}"
     )
     group.add_argument("--output_format", default="wav", choices=["wav", "flac"], help="Audio format of the outputs")
     group.add_argument("--show_progressbar", type=str2bool, default=True, help="Show a progress bar")

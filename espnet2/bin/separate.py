@@ -30,7 +30,8 @@ from typing import List, Optional
 
 import soundfile as sf
 
-from espnet2.enh.separate_files import OUTPUT_PEAK, plan_jobs, separate_file
+from espnet2.enh.inference import OUTPUT_PEAK
+from espnet2.enh.separate_files import plan_jobs, separate_file
 from espnet2.utils.audio import AudioError, audio_info
 
 

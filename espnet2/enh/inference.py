@@ -33,6 +33,7 @@ INFERENCE_CONFIG_KEYS = ("encoder", "encoder_conf", "separator", "separator_conf
 
 DEFAULT_M_RE_MAX = 8
 DEFAULT_M_RE_THRESHOLD = 0.02
+OUTPUT_PEAK = 0.9  # normalize_output_wav: the peak of every output (ESPnet's and the official separate.py's)
 
 
 def resolve_device(device: Optional[str] = None, ngpu: Optional[int] = None) -> str:
@@ -123,7 +124,7 @@ class SeparateSpeech:
         segment_size: seconds; longer inputs are separated segment by segment (None: at once)
         hop_size: seconds between segment starts (default: 3/4 of ``segment_size``)
         fs: sample rate of the input (default: the model's ``encoder_conf.default_fs``, else 8000)
-        normalize_output_wav: scale each output to a peak of 0.9 (ESPnet's option)
+        normalize_output_wav: scale each output to a peak of ``OUTPUT_PEAK`` (ESPnet's option)
         show_progressbar: a progress bar over the segments of long inputs
         device: "cpu", "cuda", "cuda:1" ... (None: CUDA when present)
         dtype: "float32", or "bfloat16" / "float16" to run the model under autocast (matmuls and the fused
@@ -330,7 +331,7 @@ class SeparateSpeech:
 
     def _normalize_output(self, wav: np.ndarray) -> np.ndarray:
         peak = np.abs(wav).max(axis=-1, keepdims=True)
-        return np.where(peak > 0, wav / np.where(peak > 0, peak, 1) * 0.9, wav)
+        return np.where(peak > 0, wav / np.where(peak > 0, peak, 1) * OUTPUT_PEAK, wav)
 
     def __call__(
         self,

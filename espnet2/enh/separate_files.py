@@ -26,10 +26,10 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 import numpy as np
 import soundfile as sf
 
+from espnet2.enh.inference import OUTPUT_PEAK
 from espnet2.utils.audio import AudioError, StreamResampler, audio_extensions, audio_info, iter_mono_blocks
 
 BLOCK_SECONDS = 1.0  # input read per block (at the input's sample rate)
-OUTPUT_PEAK = 0.9  # --normalize_output_wav: the peak of every output (ESPnet's and the official separate.py's)
 
 
 class Job:
