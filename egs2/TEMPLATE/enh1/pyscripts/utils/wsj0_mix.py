@@ -275,24 +275,12 @@ def sphere_to_wav(src, dst, tool: Optional[str] = None) -> None:
         if "shorten" in h.get("sample_coding", ""):
             # ffmpeg's SPHERE demuxer lacks embedded Shorten; the raw shn demuxer reads
             # the stream after the header, and the rate comes from the header.
-            cmd = [
-                "ffmpeg",
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "shn",
-                "-skip_initial_bytes",
-                h["header_size"],
-                "-i",
-                str(src),
-                "-ar",
-                h.get("sample_rate", "16000"),
-            ]
+            fs = h.get("sample_rate", "16000")
+            source = ["-f", "shn", "-skip_initial_bytes", h["header_size"], "-i", str(src), "-ar", fs]
         else:
-            cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(src)]
-        subprocess.run(cmd + ["-c:a", "pcm_s16le", str(dst)], check=True)
+            source = ["-i", str(src)]
+        cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *source, "-c:a", "pcm_s16le", str(dst)]
+        subprocess.run(cmd, check=True)
     elif tool == "python":
         data, fs = read_sphere_pcm(src)
         sf.write(str(dst), data, fs, subtype="PCM_16")
