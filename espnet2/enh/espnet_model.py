@@ -1,5 +1,6 @@
 """ESPnetEnhancementModel: waveform -> (loss, stats, weight) in training, waveform -> estimates at inference."""
 
+import contextlib
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
@@ -23,8 +24,15 @@ class ESPnetEnhancementModel(torch.nn.Module):
     Args:
         encoder, separator, decoder: the three parts.
         loss_wrappers: wrappers around criteria; their weighted sum is the loss of one estimate.
-        normalize_variance: divide the mixture by its standard deviation (and estimates back).
-        Other ESPnet-Enh options are accepted only at their defaults.
+        normalize_variance: divide the mixture by its standard deviation over time (and estimates back).
+        normalize_variance_per_ch: the same per channel; the model takes single-channel [B, N] mixtures, for
+            which this is the same division (ESPnet refuses both at once, and so does this model).
+        extract_feats_in_collect_stats: false skips the feature statistics of the stats stage (the shape
+            files are written either way), as in ESPnet.
+        loss_type, mask_type: deprecated in ESPnet, which ignores them (the loss comes from `criterions`);
+            accepted only at ESPnet's defaults ("mask_mse", None) so that no other value passes unnoticed.
+        Other ESPnet-Enh options (mask_module, stft_consistency, flexible_numspk, categories,
+        category_weights, always_forward_in_48k) are accepted only at their defaults.
     """
 
     def __init__(
@@ -54,6 +62,17 @@ class ESPnetEnhancementModel(torch.nn.Module):
         for option, used in unsupported.items():
             if used:
                 raise ValueError(f"model_conf: {option} is not supported by this toolkit; remove it from the config")
+        for option, value, default in (("loss_type", loss_type, "mask_mse"), ("mask_type", mask_type, None)):
+            if value != default:
+                raise ValueError(
+                    f"model_conf: {option}={value!r} has no effect: ESPnet keeps {option} only for old configs and "
+                    f"ignores it, the loss is set by `criterions`; remove {option} (or leave it at {default!r})"
+                )
+        if normalize_variance and normalize_variance_per_ch:
+            raise ValueError(
+                "model_conf: normalize_variance and normalize_variance_per_ch cannot both be true (as in ESPnet); "
+                "keep one"
+            )
         self.encoder = encoder
         self.separator = separator
         self.decoder = decoder
@@ -105,26 +124,34 @@ class ESPnetEnhancementModel(torch.nn.Module):
 
         As in the published ESPnet-Enh model: wrapper w on the main estimate receives the permutation found by
         wrapper w-1 on it, and on each auxiliary estimate the one wrapper w found on the main estimate (used
-        only when `independent_perm` is false); criteria with `only_for_test` are skipped in training.
+        only when `independent_perm` is false); criteria with `only_for_test` are skipped in training (an
+        AttributeError, as in ESPnet, when no other criterion is left), and a wrapper of weight 0 is computed
+        without gradient (reported only).
         Stats: `<name>` and, when the separator returns exits, `<name>_mainloss` (main estimate) and
         `<name>_aux{k}loss` (auxiliary estimate k), each unweighted.
         """
         stats: Dict[str, torch.Tensor] = {}
-        total, others = 0.0, {}
+        total, others, trained_on = 0.0, {}, 0
         for wrapper in self.loss_wrappers:
             if self.training and getattr(wrapper.criterion, "only_for_test", False):
                 continue  # a validation-only criterion
-            loss, wstats, others = wrapper(refs, main, others)
-            if aux is not None:
+            with torch.no_grad() if wrapper.weight == 0 else contextlib.nullcontext():
+                loss, wstats, others = wrapper(refs, main, others)
+                aux_losses = [wrapper(refs, est, others)[0] for est in aux] if aux is not None else None
+            if aux_losses is not None:
                 name = wrapper.criterion.name
-                aux_losses = [wrapper(refs, est, others)[0] for est in aux]
                 stats[f"{name}_mainloss"] = loss.detach()
                 stats.update({f"{name}_aux{k}loss": a.detach() for k, a in enumerate(aux_losses)})
                 loss = (loss + sum(aux_losses)) / (len(aux_losses) + 1)
             stats.update(wstats)
             total = total + wrapper.weight * loss
-        if not torch.is_tensor(total):
-            raise ValueError("criterions: every criterion is only_for_test; training needs at least one other")
+            trained_on += wrapper.weight != 0
+        if self.training and not trained_on:
+            # ESPnet raises AttributeError here too
+            raise AttributeError(
+                "criterions: no criterion is left to train on (every criterion has only_for_test: true or weight 0); "
+                "give at least one criterion with only_for_test: false and a non-zero weight"
+            )
         return total, stats
 
     def collect_feats(self, speech_mix: torch.Tensor, speech_mix_lengths: torch.Tensor, **kwargs):
@@ -166,8 +193,12 @@ class ESPnetEnhancementModel(torch.nn.Module):
         return lengths
 
     def _normalize(self, speech_mix: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """Divide by the unbiased std over time (clamped so that silence stays finite)."""
-        if not self.normalize_variance:
+        """Divide [B, N] by its unbiased std over time (clamped so that silence stays finite).
+
+        normalize_variance and normalize_variance_per_ch both divide here: with one channel, the std of the
+        whole signal and the std of its channel are the same.
+        """
+        if not (self.normalize_variance or self.normalize_variance_per_ch):
             return speech_mix, None
         std = torch.std(speech_mix, dim=-1, keepdim=True).clamp(min=1e-8)
         return speech_mix / std, std

@@ -549,6 +549,11 @@ class AbsTask:
                         collate_fn=cls.build_collate_fn(args, train=False),
                     ).build_iter(0, shuffle=False)
                 )
+            if not getattr(model, "extract_feats_in_collect_stats", True):
+                # ESPnet's rule: the model decides (model_conf: extract_feats_in_collect_stats, default false
+                # for enhancement); the shape files are written either way
+                logging.info("Skipping collect_feats in collect_stats stage (extract_feats_in_collect_stats: false)")
+                model = None
             collect_stats(
                 model=model,
                 train_iter=iters[0],

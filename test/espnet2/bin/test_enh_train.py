@@ -5,6 +5,7 @@ import shutil
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -196,8 +197,24 @@ def test_collect_stats_writes_shape_files(data):
     stats = data["root"] / "stats"
     assert (stats / "train" / "speech_mix_shape").read_text() == "utt000 1200\nutt001 1100\nutt002 1300\nutt003 1200\n"
     assert (stats / "valid" / "speech_ref2_shape").read_text() == "utt000 900\nutt001 1000\n"
-    assert (stats / "train" / "feats_stats.npz").exists()
+    # ESPnet's default extract_feats_in_collect_stats: false -> shape files only, no feature statistics
+    assert not (stats / "train" / "feats_stats.npz").exists()
     assert (stats / "train" / "batch_keys").read_text().split() == ["speech_mix", "speech_ref1", "speech_ref2"]
+
+
+def test_collect_stats_extracts_feats_when_the_model_asks(data, tmp_path):
+    data_opts = []
+    for phase, files in [("train", data["tr"]), ("valid", data["cv"])]:
+        data_opts += [f"--{phase}_data_path_and_name_and_type", f"{files['wav.scp']},speech_mix,sound"]
+        for j in (1, 2):
+            data_opts += [f"--{phase}_data_path_and_name_and_type", f"{files[f'spk{j}.scp']},speech_ref{j},sound"]
+    out = tmp_path / "stats"
+    enh_train.main(
+        ["--config", str(data["config"]), "--collect_stats", "true", "--output_dir", str(out), *data_opts,
+         "--model_conf", "extract_feats_in_collect_stats=true"]
+    )  # fmt: skip
+    feats = np.load(out / "train" / "feats_stats.npz")
+    assert feats["count"] == 1200 + 1100 + 1300 + 1200  # every sample of every training mixture
 
 
 @pytest.fixture(scope="module")
