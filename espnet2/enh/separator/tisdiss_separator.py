@@ -17,7 +17,8 @@ before the last, split into speakers.
 """
 
 from collections import OrderedDict
-from typing import Collection, Iterator, List, Optional, Sequence, Tuple, Union
+from functools import partial
+from typing import Callable, Collection, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -33,6 +34,7 @@ from espnet2.enh.layers.tf_utils import (
     to_channels_last,
 )
 from espnet2.enh.layers.tflocoformer import RotaryEmbedding, TFLocoformerBlock
+from espnet2.enh.separator import published_arithmetic
 from espnet2.enh.separator.abs_refining_separator import AbsRefiningSeparator
 
 # Options of the published code that only configure its other front ends (band-split encoders/decoders and the
@@ -217,6 +219,7 @@ class TISDiSSSeparator(AbsRefiningSeparator):
         compress = check_split_compress(split_compress, num_spk, emb_dim, attention_dim)
 
         self._num_spk = num_spk
+        self.flash_attention = flash_attention  # picks the attention kernel of `published_arithmetic` only
         self.encoder_n_layers = encoder_n_layers
         self.encoder_repeat_times = encoder_repeat_times
         self.reconstructor_n_layers = reconstructor_n_layers
@@ -309,7 +312,8 @@ class TISDiSSSeparator(AbsRefiningSeparator):
         m_re = self.m_re
         exits = self.exits(m_re) if with_aux else [self.reconstructor_n_layers * m_re]
         wanted = set(exits)
-        decoded = [self.decode(emb, input) for pos, emb in self.stages(input, m_re, wanted) if pos in wanted]
+        stages, decode = self.arithmetic()
+        decoded = [decode(emb, input) for pos, emb in stages(input, m_re, wanted) if pos in wanted]
         others = OrderedDict()
         if with_aux:
             others["aux_speech_pre"] = decoded[:-1]
@@ -321,9 +325,16 @@ class TISDiSSSeparator(AbsRefiningSeparator):
         The network runs once; the estimate at m is the main estimate of `forward` with M_re = m.
         """
         n = self.reconstructor_n_layers
-        for pos, emb in self.stages(input, check_m_re(max_m_re)):
+        stages, decode = self.arithmetic()
+        for pos, emb in stages(input, check_m_re(max_m_re)):
             if pos > 0 and pos % n == 0:
-                yield pos // n, self.decode(emb, input)
+                yield pos // n, decode(emb, input)
+
+    def arithmetic(self) -> Tuple[Callable, Callable]:
+        """(stages, decode): this module's, or the published order of operations inside `published_arithmetic()`."""
+        if published_arithmetic.enabled():
+            return partial(published_arithmetic.stages, self), partial(published_arithmetic.decode, self)
+        return self.stages, self.decode
 
     def stages(
         self, input: torch.Tensor, m_re: int, split_at: Collection[int] = ()
