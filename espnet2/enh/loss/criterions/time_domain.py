@@ -95,19 +95,30 @@ class CISDRLoss(TimeDomainLoss):
         return ci_sdr.pt.ci_sdr_loss(inf, ref, compute_permutation=False, filter_length=self.filter_length)
 
 
+def check_waveforms(criterion: TimeDomainLoss, ref: torch.Tensor, inf: torch.Tensor) -> None:
+    """ref, inf: [B, N] or [B, N, C] of one shape (ESPnet's L1/MSE inputs), else a ValueError naming both."""
+    if ref.shape != inf.shape or ref.dim() not in (2, 3):
+        raise ValueError(
+            f"{criterion.name}: expected reference and estimate of one shape [batch, samples] or "
+            f"[batch, samples, channels], got {tuple(ref.shape)} and {tuple(inf.shape)}"
+        )
+
+
 class TimeDomainL1(TimeDomainLoss):
-    """Mean absolute error over samples."""
+    """Mean absolute error over samples (and channels): [B, N(, C)] -> [B]."""
 
     default_name = "TD_L1_loss"
 
     def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
+        check_waveforms(self, ref, inf)
         return (ref - inf).abs().flatten(1).mean(dim=1)
 
 
 class TimeDomainMSE(TimeDomainLoss):
-    """Mean squared error over samples."""
+    """Mean squared error over samples (and channels): [B, N(, C)] -> [B]."""
 
     default_name = "TD_MSE_loss"
 
     def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
+        check_waveforms(self, ref, inf)
         return (ref - inf).pow(2).flatten(1).mean(dim=1)

@@ -108,3 +108,16 @@ def test_si_snr_mixed_precision_promotes():
     loss = SISNRLoss(eps=1e-7)(ref, est)
     assert loss.dtype == torch.float64
     torch.testing.assert_close(loss, SISNRLoss(eps=1e-7)(ref.double(), est))
+
+
+@pytest.mark.parametrize("criterion_class", [TimeDomainL1, TimeDomainMSE])
+def test_l1_mse_take_batch_samples_and_channels_as_espnet(criterion_class):
+    """ESPnet's test_tf_domain_l1_l2_forward: [B, N] and [B, N, C] give [B]; more axes are a ValueError."""
+    criterion = criterion_class()
+    ref, est = torch.rand(2, 200, 3), torch.rand(2, 200, 3)
+    loss = criterion(ref, est)
+    torch.testing.assert_close(loss, torch.stack([criterion(ref[..., c], est[..., c]) for c in range(3)], 1).mean(1))
+    with pytest.raises(ValueError, match=r"\[batch, samples, channels\], got \(2, 200, 3, 1\)"):
+        criterion(ref[..., None], est[..., None])
+    with pytest.raises(ValueError, match=criterion.name):
+        criterion(ref[..., 0], est[..., 1:, 0])
