@@ -38,6 +38,7 @@ from espnet2.enh.inference import (
     DEFAULT_M_RE_THRESHOLD,
     OUTPUT_PEAK,
     SeparateSpeech,
+    add_arithmetic_argument,
     add_dtype_argument,
     add_m_re_arguments,
     resolve_device,
@@ -83,6 +84,7 @@ def inference(
     show_progressbar: bool = True,
     seed: int = 0,
     dtype: str = "float32",
+    published_arithmetic: bool = False,
 ) -> Dict[str, Any]:
     """Separate every utterance of the ``speech_mix`` scp and write ``spk{j}.scp`` + wavs.
 
@@ -129,6 +131,7 @@ def inference(
         normalize_output_wav=normalize_output_wav,
         device=resolve_device(None, ngpu),
         dtype=dtype,
+        published_arithmetic=published_arithmetic,
     )
     if separate.m_re == "auto":
         m_re_text = f"auto (max {separate.m_re_max}, threshold {separate.m_re_threshold:g})"
@@ -232,6 +235,7 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=0, help="Random seed")
     add_dtype_argument(parser)
+    add_arithmetic_argument(parser)
     parser.add_argument("--fs", type=int, default=8000, help="Sampling rate of the data (Hz)")
     parser.add_argument("--num_workers", type=int, default=1, help="Accepted for ESPnet compatibility")
 

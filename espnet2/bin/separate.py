@@ -36,7 +36,7 @@ from espnet2.utils.audio import AudioError, audio_info
 
 
 def get_parser() -> argparse.ArgumentParser:
-    from espnet2.enh.inference import add_dtype_argument, add_m_re_arguments
+    from espnet2.enh.inference import add_arithmetic_argument, add_dtype_argument, add_m_re_arguments
 
     parser = argparse.ArgumentParser(
         prog="separate.py",
@@ -61,6 +61,7 @@ def get_parser() -> argparse.ArgumentParser:
     add_m_re_arguments(parser, "an integer, or 'auto' (default: the model's)")
     parser.add_argument("--device", default="auto", help="auto (a GPU when present), cpu, cuda, cuda:1 ...")
     add_dtype_argument(parser)
+    add_arithmetic_argument(parser)
     parser.add_argument(
         "--segment_size", type=float, default=20.0,
         help="Seconds; longer inputs are separated segment by segment (0: whole files at once)",
@@ -113,6 +114,7 @@ def main(cmd: Optional[List[str]] = None) -> int:
             fs=args.model_fs,
             device=args.device,
             dtype=args.dtype,
+            published_arithmetic=args.published_arithmetic,
         )
     except (OSError, ValueError, KeyError) as e:
         print(f"separate.py: error: cannot load the model: {e}", file=sys.stderr)

@@ -25,8 +25,10 @@ import torch
 
 from espnet2.enh.segmenting import SegmentStitcher, separate_long
 from espnet2.enh.separator.abs_refining_separator import AbsRefiningSeparator
+from espnet2.enh.separator.published_arithmetic import published_arithmetic
 from espnet2.tasks.enh import EnhancementTask
 from espnet2.utils.config_io import load_config
+from espnet2.utils.types import str2bool
 
 # Top-level keys an inference config may override (as ESPnet's SeparateSpeech allows).
 INFERENCE_CONFIG_KEYS = ("encoder", "encoder_conf", "separator", "separator_conf", "decoder", "decoder_conf")
@@ -130,6 +132,8 @@ class SeparateSpeech:
         dtype: "float32", or "bfloat16" / "float16" to run the model under autocast (matmuls and the fused
             attention kernels in that dtype; norms, RoPE and the STFT stay float32). bfloat16 is the one to
             use on recent GPUs; float16 is CUDA-only.
+        published_arithmetic: compute a TISDiSS separator in the published code's order of operations
+            (`espnet2.enh.separator.published_arithmetic`): its outputs bit for bit, slower than the default
     Attributes:
         model: the ESPnetEnhancementModel (eval mode)
         num_spk: J
@@ -152,8 +156,10 @@ class SeparateSpeech:
         show_progressbar: bool = False,
         device: Optional[str] = None,
         dtype: str = "float32",
+        published_arithmetic: bool = False,
     ):
         self.device = resolve_device(device)
+        self.published_arithmetic = bool(published_arithmetic)
         autocast_dtypes = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
         if dtype not in autocast_dtypes or (dtype == "float16" and not self.device.startswith("cuda")):
             raise ValueError(f"--dtype {dtype!r} is not supported on {self.device}; use float32 or bfloat16")
@@ -276,7 +282,8 @@ class SeparateSpeech:
         if length < self.min_length:
             mix = torch.nn.functional.pad(mix, (0, self.min_length - length))
         device_type = torch.device(self.device).type
-        with torch.autocast(device_type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
+        autocast = torch.autocast(device_type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None)
+        with autocast, published_arithmetic(self.published_arithmetic):
             if self.m_re == "auto":
                 est, m_re = self._separate_adaptive(mix, lengths)
             else:
@@ -432,6 +439,15 @@ def add_m_re_arguments(parser, m_re_help: str):
         "--m_re_threshold", type=float, default=DEFAULT_M_RE_THRESHOLD,
         help="--m_re auto stops once the relative change of the outputs between two repeats is below this",
     )  # fmt: skip
+
+
+def add_arithmetic_argument(parser):
+    parser.add_argument(
+        "--published_arithmetic",
+        type=str2bool,
+        default=False,
+        help="TISDiSS in the published code's order of operations: its outputs bit for bit, slower",
+    )
 
 
 def add_dtype_argument(parser):

@@ -41,11 +41,11 @@ def test_output_equals_direct_forward(tiny_model):
     np.testing.assert_allclose(one[1][0], out[1][1], atol=1e-6)
 
 
-def test_matches_golden_reference_outputs(tmp_path):
-    """SeparateSpeech on the published reference's weights reproduces its inference outputs."""
+def golden_model_files(name, tmp_path):
+    """config.yaml + model.pth of a golden model case -> (meta, arrays, config path, model path)."""
     from test.golden import load_case
 
-    meta, arrays, state = load_case("tisdiss_small_model")
+    meta, arrays, state = load_case(name)
     stft = {"n_fft": meta["n_fft"], "hop_length": meta["hop_length"]}
     config = {
         "encoder": "stft", "encoder_conf": stft, "decoder": "stft", "decoder_conf": stft,
@@ -54,11 +54,32 @@ def test_matches_golden_reference_outputs(tmp_path):
     }  # fmt: skip
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     torch.save(state, tmp_path / "model.pth")
+    return meta, arrays, tmp_path / "config.yaml", tmp_path / "model.pth"
+
+
+def test_matches_golden_reference_outputs(tmp_path):
+    """SeparateSpeech on the published reference's weights reproduces its inference outputs."""
+    meta, arrays, config, model_file = golden_model_files("tisdiss_small_model", tmp_path)
     for m in meta["m_re"]:
-        separate = SeparateSpeech(tmp_path / "config.yaml", tmp_path / "model.pth", m_re=m, device="cpu")
+        separate = SeparateSpeech(config, model_file, m_re=m, device="cpu")
         est = np.stack(separate(arrays["mix"]), axis=1)  # [B, J, N]
         expected = arrays[f"est_mre{m}"]
         assert np.abs(est - expected).max() <= 1e-4 * np.abs(expected).max()
+
+
+def test_published_arithmetic_reproduces_an_ill_conditioned_model(tmp_path):
+    """published_arithmetic=True: the golden outputs that rounding moves by 5e-3, within the README's 1e-4 (two
+    threads, as recorded)."""
+    meta, arrays, config, model_file = golden_model_files("tisdiss_published_defaults_model", tmp_path)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        separate = SeparateSpeech(config, model_file, m_re=5, device="cpu", published_arithmetic=True)
+        est = np.stack(separate(arrays["mix"]), axis=1)
+    finally:
+        torch.set_num_threads(threads)
+    expected = arrays["est_mre5"]
+    assert np.abs(est - expected).max() <= 1e-4 * np.abs(expected).max()
 
 
 def test_m_re_overrides(tiny_model, tiny_config, tmp_path):
@@ -183,3 +204,14 @@ def test_model_path_forms(tiny_model, model_writer, tmp_path):
     model_writer(two, name="2epoch.pth")
     with pytest.raises(ValueError, match="cannot tell which model file"):
         find_model_files(two)
+
+
+def test_published_arithmetic_option_on_both_command_lines():
+    from espnet2.bin import enh_inference, separate
+
+    required = ["--output_dir", "out", "--data_path_and_name_and_type", "wav.scp,speech_mix,sound"]
+    args = enh_inference.get_parser().parse_args(required + ["--published_arithmetic", "true"])
+    assert args.published_arithmetic is True
+    assert enh_inference.get_parser().parse_args(required).published_arithmetic is False
+    args = separate.get_parser().parse_args(["a.wav", "--model_path", "m.pth", "--published_arithmetic", "true"])
+    assert args.published_arithmetic is True
