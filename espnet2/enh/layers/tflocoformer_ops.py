@@ -23,7 +23,8 @@ def at_least_float32(x: torch.Tensor) -> torch.Tensor:
 
 
 def autocast_inputs(ctx, *tensors: torch.Tensor) -> "tuple[torch.Tensor, ...]":
-    """The inputs of a custom Function in the dtype autocast would compute in; their own dtypes go to ctx."""
+    """The inputs of a custom Function in the dtype autocast would compute in; their own dtypes go to ctx.
+    Call it before disabling autocast for the Function's body (it asks whether autocast is on)."""
     device_type = tensors[0].device.type
     autocast = torch.is_autocast_enabled(device_type)
     dtype = torch.get_autocast_dtype(device_type) if autocast else tensors[0].dtype
@@ -108,8 +109,8 @@ class SwiGLUConvDeconvStride1(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, w_in, b_in, w_out, b_out):
+        x, w_in, b_in, w_out, b_out = autocast_inputs(ctx, x, w_in, b_in, w_out, b_out)
         with torch.autocast(x.device.type, enabled=False):
-            x, w_in, b_in, w_out, b_out = autocast_inputs(ctx, x, w_in, b_in, w_out, b_out)
             a, seq_len, r, c = x.shape
             k = w_out.shape[2]
             cols = _im2col(x, k)
@@ -186,7 +187,7 @@ def swiglu_short_sequence(x, w_in, b_in, w_out, b_out) -> torch.Tensor:
     dense_b = b_in.view(2, 1, hid).expand(2, n_out, hid).reshape(-1)
     xs = x.transpose(1, 2).reshape(a * r, seq_len * c)
     y = SwiGLUDense.apply(xs, dense_in.view(seq_len * c, -1), dense_b, dense_out.view(n_out * hid, -1))
-    return y.view(a, r, seq_len, c).transpose(1, 2).contiguous() + b_out  # [A, L, R, C]
+    return y.view(a, r, seq_len, c).transpose(1, 2).contiguous() + b_out.to(y.dtype)  # [A, L, R, C]
 
 
 class SwiGLUDense(torch.autograd.Function):
@@ -194,8 +195,8 @@ class SwiGLUDense(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, w_in, b_in, w_out):
+        x, w_in, b_in, w_out = autocast_inputs(ctx, x, w_in, b_in, w_out)
         with torch.autocast(x.device.type, enabled=False):
-            x, w_in, b_in, w_out = autocast_inputs(ctx, x, w_in, b_in, w_out)
             z, h = swiglu_dense(x, w_in, b_in, w_out)
         ctx.save_for_backward(x, w_in, w_out, h)
         return z

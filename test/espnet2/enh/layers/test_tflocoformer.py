@@ -163,3 +163,19 @@ def test_speaker_path_has_one_swiglu_ffn_of_the_last_hidden_size():
     assert block.spk_path.ffn[0].hidden == 20
     out = block(torch.randn(1, 2, 5, 7, 8))
     assert out.shape == (1, 2, 5, 7, 8) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("seq_len", [2, 9])  # the block-Toeplitz short-sequence form and the im2col form
+def test_swiglu_ffn_computes_in_the_autocast_dtype(seq_len):
+    """Under CPU bfloat16 autocast the FFN's matmuls run in bfloat16 (not float32 behind autocast's back), close to
+    the float32 result, with gradients in the parameters' dtype."""
+    torch.manual_seed(0)
+    ffn = SwiGLUConvDeconv1d(16, 24, kernel=4, shift=1)
+    x = torch.randn(2, seq_len, 3, 16, requires_grad=True)
+    expected = ffn(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = ffn(x)
+    assert y.dtype == torch.bfloat16
+    assert (y.float() - expected).abs().max() <= 0.02 * expected.abs().max()
+    y.float().sum().backward()
+    assert x.grad.dtype == torch.float32 and ffn.conv1d.weight.grad.dtype == torch.float32
