@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from espnet2.bin import enh_benchmark
@@ -10,38 +11,41 @@ def test_attention_flops_are_counted_on_cpu():
     assert count_flops(lambda: torch.nn.functional.scaled_dot_product_attention(q, q, q)) == 4 * 3 * 2 * 10 * 10 * 8
 
 
-def test_benchmark_prints_one_row_per_m_re(capsys):
+def test_benchmark_prints_one_row_per_m_re_and_path(capsys, tmp_path):
+    baseline = tmp_path / "published.yaml"
+    baseline.write_text("source: the official code, timed the same way\nforward: {0.25: {1: 0.5}}\ntrain_step: 2.0\n")
     enh_benchmark.main(
-        [
-            "--preset",
-            "tiny",
-            "--seconds",
-            "0.25",
-            "--m_re",
-            "1",
-            "2",
-            "--repeats",
-            "1",
-            "--train_batch",
-            "1",
-            "--train_seconds",
-            "0.25",
-            "--train_repeats",
-            "1",
-            "--threads",
-            "1",
-        ]
-    )
+        ["--preset", "tiny", "--seconds", "0.25", "--m_re", "1", "2", "--repeats", "1", "--train_batch", "1",
+         "--train_seconds", "0.25", "--train_repeats", "1", "--threads", "1", "--dtypes", "float32", "bfloat16",
+         "--baseline", str(baseline)]
+    )  # fmt: skip
     out = capsys.readouterr().out
-    rows = [line for line in out.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")]
-    assert len(rows) == 2
-    for row in rows:
-        cells = [c.strip() for c in row.strip("|").split("|")]
-        seconds, gflop, ratio = float(cells[1]), float(cells[4]), cells[6]
-        assert seconds > 0 and gflop > 0 and ratio.endswith("%")
-        assert cells[3].endswith("MiB")  # peak memory measured in a fresh process
-    assert float(rows[1].split("|")[5]) > float(rows[0].split("|")[5])  # M_re 2 does more work than M_re 1
-    assert "training step (tiny config" in out and "matmul" in out and "# CPU kernels" in out
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("| 0.25 |")]
+    assert [(r[1], r[2]) for r in rows] == [
+        ("1", "float32"), ("2", "float32"), ("1", "bfloat16"), ("2", "bfloat16"),
+        ("1", "published order, float32"), ("2", "published order, float32"),
+    ]  # fmt: skip
+    published = {r[1]: float(r[3]) for r in rows[4:]}
+    for r in rows[:4]:
+        seconds, gflop, share = float(r[3]), float(r[6]), r[8]
+        assert seconds > 0 and gflop > 0 and share.endswith("%")
+        assert r[5].endswith("MiB")  # peak memory measured in a fresh process
+        assert float(r[9][:-1]) == pytest.approx(published[r[1]] / seconds, rel=0.05)  # the same run's published order
+    assert float(rows[1][6]) > float(rows[0][6])  # M_re 2 does more work than M_re 1
+    assert float(rows[0][10][:-1]) == pytest.approx(0.5 / float(rows[0][3]), rel=0.05)
+    assert rows[1][10] == "-"  # the baseline has M_re 1 only
+    assert "training step (tiny config" in out and "published order of operations)" in out
+    assert "baseline 2.000 s" in out and "float32 matmul" in out and "bfloat16 matmul" in out
+
+
+def test_a_baseline_file_of_another_shape_is_refused(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("forward: [1, 2]\n")
+    with pytest.raises(ValueError, match="bad.yaml"):
+        enh_benchmark.load_baseline(str(bad))
+    bad.write_text("forwards: {}\n")
+    with pytest.raises(ValueError, match="expected the keys"):
+        enh_benchmark.load_baseline(str(bad))
 
 
 def test_flops_of_small_heads_include_attention():
