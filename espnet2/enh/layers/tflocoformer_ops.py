@@ -2,7 +2,7 @@
 dispatch to the fused C kernels (`cpu_kernels`).
 
 - RMSGroupNorm: `rms_group_norm` runs the C kernel (CPU float32) or `RMSGroupNormFunction` (any device or
-  dtype, float32 under autocast), both with a hand-written backward.
+  dtype; statistics in float32, output in the autocast dtype under autocast), both with a hand-written backward.
 - Attention: `fused_attention_usable` says when the C kernel (`fused_attention`) replaces PyTorch's attention.
 - SwiGLU conv-deconv FFN with stride 1 and no dropout: `swiglu_conv_deconv_stride1` runs it as two large matmuls
   (`SwiGLUConvDeconvStride1`), or for sequences shorter than the kernel as two dense layers with block-Toeplitz
@@ -53,7 +53,10 @@ class RMSGroupNormFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, gamma, num_groups: int, eps: float):
-        dtype = x.dtype
+        # statistics in float32; under autocast the output is already in the autocast dtype, since every consumer
+        # (attention projections, FFN matmuls) would convert it (the residual stream itself stays float32)
+        device = x.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else x.dtype
         with torch.autocast(x.device.type, enabled=False):
             xg = at_least_float32(x).unflatten(-1, (num_groups, -1))  # [..., G, d]
             d = xg.shape[-1]
