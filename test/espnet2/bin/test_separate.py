@@ -50,6 +50,8 @@ def test_outputs_equal_separate_speech(tiny_model, tmp_path, capsys):
         assert fs == FS
         np.testing.assert_allclose(wav, expected[j - 1][0], atol=PCM16)
     assert "Separated 1 file(s), 0 skipped, 0 failed" in out
+    assert re.search(r"on cpu, loaded in \d+\.\d s", out)  # loading reported apart from the real-time factor
+    assert re.search(r"0\.3 s of audio in \d+\.\d s, real-time factor \d+\.\d{3}", out)
     assert not list((tmp_path / "out").glob(".*partial"))
 
 
