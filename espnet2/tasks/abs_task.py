@@ -435,7 +435,7 @@ class AbsTask:
             check_gpus(args.ngpu)
         resolve_distributed_mode(args)
         if args.multiprocessing_distributed and args.distributed:
-            spawn_local_workers(cls, args)  # one process per GPU (or per CPU worker with gloo) on this machine
+            spawn_local_workers(cls, args)  # one process per GPU of this node (ESPnet's AbsTask.main)
         else:
             cls.main_worker(args)
 
@@ -477,12 +477,9 @@ class AbsTask:
 
     @classmethod
     def _main_worker(cls, args, distributed_option: DistributedOption, output_dir: Optional[Path]):
-        # processes on this machine: torchrun's LOCAL_WORLD_SIZE, else all of them (spawned here)
-        local_processes = (
-            int(os.environ.get("LOCAL_WORLD_SIZE", distributed_option.dist_world_size or 1))
-            if distributed_option.distributed
-            else 1
-        )
+        # processes on this machine: torchrun's LOCAL_WORLD_SIZE (also set for the processes spawned here),
+        # else one (a node of --multiprocessing_distributed with --ngpu 0 or 1)
+        local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", 1)) if distributed_option.distributed else 1
         torch.set_num_threads(cpu_threads(args.num_threads, args.ngpu, args.num_workers, local_processes))
         set_all_random_seed(args.seed)
         torch.backends.cudnn.enabled = args.cudnn_enabled
@@ -643,9 +640,17 @@ def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
         help='if init_method="env://", MASTER_ADDR and MASTER_PORT are read from the environment (torchrun sets them)',
     )
     group.add_argument(
-        "--dist_world_size", default=None, type=int_or_none, help="number of processes for distributed training"
+        "--dist_world_size",
+        default=None,
+        type=int_or_none,
+        help="number of processes for distributed training (of nodes with --multiprocessing_distributed)",
     )
-    group.add_argument("--dist_rank", type=int_or_none, default=None, help="node rank for distributed training")
+    group.add_argument(
+        "--dist_rank",
+        type=int_or_none,
+        default=None,
+        help="rank of this process (of this node with --multiprocessing_distributed)",
+    )
     group.add_argument("--local_rank", type=int_or_none, default=None, help="local rank (torchrun sets LOCAL_RANK)")
     group.add_argument(
         "--dist_master_addr", default=None, type=str_or_none, help="The master address for distributed training"
@@ -657,8 +662,8 @@ def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
         "--multiprocessing_distributed",
         default=False,
         type=str2bool,
-        help="Spawn one process per GPU on this machine (implied by --ngpu > 1); with --ngpu 0, "
-        "--dist_world_size CPU processes with gloo",
+        help="ESPnet's launch: run once per node, which starts one process per GPU (--ngpu) itself; "
+        "--dist_world_size then counts nodes and --dist_rank is the node's rank (--ngpu 0 or 1: one process per node)",
     )
     group.add_argument("--unused_parameters", type=str2bool, default=False, help="DDP find_unused_parameters")
 
