@@ -259,10 +259,25 @@ class AbsTask:
         return to_plain(config)
 
     @classmethod
-    def print_config(cls, args: argparse.Namespace, file=None) -> None:
-        """Print the resolved config as YAML (what config.yaml of a run with these options would hold)."""
+    def print_config(cls, file=None, args: Optional[argparse.Namespace] = None) -> None:
+        """Print the resolved config as YAML (what config.yaml of a run with these options would hold).
+
+        ESPnet's signature: `print_config(file=sys.stdout)` resolves the options of this process's command
+        line (`sys.argv`, unknown ones ignored); `args` gives already parsed options instead.
+        """
         file = sys.stdout if file is None else file
+        if args is None:
+            args, _ = cls.get_parser().parse_known_args()
         file.write(yaml_no_alias_safe_dump(cls.resolved_config(args), indent=4, sort_keys=False))
+
+    @classmethod
+    def check_required_command_args(cls, args: argparse.Namespace) -> None:
+        """ESPnet's check: a missing required option prints the usage and exits with status 2, as argparse does."""
+        missing = [f"--{name}" for name in getattr(args, "required", []) if getattr(args, name, None) is None]
+        if missing:
+            parser = cls.get_parser()
+            parser.print_usage(sys.stderr)
+            parser.exit(2, f"{parser.prog}: error: the following arguments are required: {', '.join(missing)}\n")
 
     @classmethod
     def check_args(cls, args: argparse.Namespace):
@@ -273,8 +288,6 @@ class AbsTask:
                     f"--{name} {getattr(args, name)!r}: not supported by this toolkit (only the default {default!r}); "
                     "remove it from the config/command line"
                 )
-        if not args.print_config and not args.dry_run and args.output_dir is None:
-            raise ValueError("--output_dir is required")
         if args.accum_grad < 1:
             raise ValueError(f"--accum_grad must be >= 1, got {args.accum_grad}")
         args.best_model_criterion = [tuple(c) for c in args.best_model_criterion]
@@ -428,8 +441,9 @@ class AbsTask:
             args = parser.parse_args(cmd)
         if args.print_config:
             cls.check_args(args)
-            cls.print_config(args)
-            return
+            cls.print_config(args=args)
+            sys.exit(0)  # as ESPnet: --print_config prints and exits
+        cls.check_required_command_args(args)
         cls.check_args(args)
         if not args.collect_stats:
             check_gpus(args.ngpu)

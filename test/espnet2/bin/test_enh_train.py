@@ -1,5 +1,6 @@
 """enh_train end to end on CPU with the real (tiny) TISDiSS: stats stage, training, exp/ files, resume, errors."""
 
+import argparse
 import io
 import shutil
 from contextlib import redirect_stdout
@@ -122,6 +123,34 @@ def assert_subset(expected, got, where="config"):
         assert got == expected, f"{where}: {got!r} != {expected!r}"
 
 
+def print_config(options) -> str:
+    """`enh_train --print_config <options>`: what it prints; it exits with status 0, as ESPnet's."""
+    out = io.StringIO()
+    with redirect_stdout(out), pytest.raises(SystemExit) as e:
+        enh_train.main(options + ["--print_config"])
+    assert e.value.code == 0
+    return out.getvalue()
+
+
+def test_get_parser_and_no_arguments_as_espnet(capsys):
+    """ESPnet's test_enh_train: no arguments -> the usage and exit status 2 (argparse's), not a traceback."""
+    assert isinstance(enh_train.get_parser(), argparse.ArgumentParser)
+    with pytest.raises(SystemExit) as e:
+        enh_train.main([])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage:") and "error: the following arguments are required: --output_dir" in err
+
+
+def test_print_config_to_a_file_with_espnet_signature(tmp_path, monkeypatch):
+    """ESPnet's AbsTask.print_config(file): the options of this process's command line, resolved."""
+    monkeypatch.setattr("sys.argv", ["enh_train.py", "--max_epoch", "3"])
+    out = io.StringIO()
+    EnhancementTask.print_config(out)
+    printed = yaml.safe_load(out.getvalue())
+    assert printed["max_epoch"] == 3 and printed["separator"] == "tisdiss" and "required" not in printed
+
+
 @pytest.mark.parametrize(
     "config", ["inline"] + sorted(str(p.relative_to(REPO)) for p in REPO.glob("egs2/*/enh1/conf/**/train*.yaml"))
 )
@@ -131,10 +160,7 @@ def test_flagship_config_print_config(tmp_path, config):
         config.write_text(FLAGSHIP_YAML)
     else:
         config = REPO / config
-    out = io.StringIO()
-    with redirect_stdout(out):
-        enh_train.main(["--config", str(config), "--print_config"])
-    printed = yaml.safe_load(out.getvalue())
+    printed = yaml.safe_load(print_config(["--config", str(config)]))
     assert_subset(yaml.safe_load(Path(config).read_text()), printed)
     # the class defaults are filled in, as ESPnet does
     assert set(get_default_kwargs(optim_classes[printed["optim"]])) <= set(printed["optim_conf"])
@@ -144,22 +170,8 @@ def test_flagship_config_print_config(tmp_path, config):
 
 def test_command_line_overrides_config(tmp_path):
     config = write_config(tmp_path / "c.yaml")
-    out = io.StringIO()
-    with redirect_stdout(out):
-        enh_train.main(
-            [
-                "--config",
-                str(config),
-                "--print_config",
-                "--max_epoch",
-                "7",
-                "--separator_conf",
-                "emb_dim=4",
-                "--optim_conf",
-                "lr=0.5",
-            ]
-        )
-    printed = yaml.safe_load(out.getvalue())
+    options = ["--config", str(config), "--max_epoch", "7", "--separator_conf", "emb_dim=4", "--optim_conf", "lr=0.5"]
+    printed = yaml.safe_load(print_config(options))
     assert printed["max_epoch"] == 7
     assert printed["separator_conf"]["emb_dim"] == 4 and printed["separator_conf"]["n_heads"] == 2
     assert printed["optim_conf"]["lr"] == 0.5 and printed["optim_conf"]["eps"] == 1e-8
