@@ -54,7 +54,7 @@ class RMSGroupNormFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, gamma, num_groups: int, eps: float):
         # statistics in float32; under autocast the output is already in the autocast dtype, since every consumer
-        # (attention projections, FFN matmuls) would convert it (the residual stream itself stays float32)
+        # (attention projections, FFN matmuls) would convert it anyway
         device = x.device.type
         dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else x.dtype
         with torch.autocast(x.device.type, enabled=False):
