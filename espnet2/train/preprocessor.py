@@ -101,7 +101,7 @@ class EnhPreprocessor(AbsPreprocessor):
             if utt2spk is not None:
                 spk = read_2columns_text(utt2spk)
                 for k, reader in self.sources:
-                    if k not in spk:
+                    if spk.get(k, "") == "":
                         raise ValueError(f"{reader.where(k)}: source '{k}' has no speaker in {utt2spk}")
                 self.source2spk = spk
 
