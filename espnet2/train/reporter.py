@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 Num = Union[float, int, complex, torch.Tensor, np.ndarray]
+RESERVED = ("time", "total_count")  # written by the reporter itself at the end of an epoch
 
 
 def to_reported_value(v: Num) -> Optional[float]:
@@ -49,6 +50,7 @@ class SubReporter:
         self.start_time = time.perf_counter()
         # key2 -> list of (step index in this epoch, value, weight)
         self.stats: Dict[str, List[Tuple[int, float, float]]] = defaultdict(list)
+        self.weighted: Dict[str, bool] = {}  # key2 -> registered with a weight (a weighted average) or not
         self._finished = False
         self.total_count = total_count
         self.count = 0
@@ -70,12 +72,26 @@ class SubReporter:
         self.count += 1
 
     def register(self, stats: Dict[str, Optional[Num]], weight: Num = None) -> None:
+        """Values of this step; with `weight` a key is averaged with these weights, without it plainly.
+
+        As in ESPnet: "time" and "total_count" are reserved (RuntimeError), and one key is either always
+        weighted or never (ValueError: the two averages cannot be mixed).
+        """
         if self._finished:
             raise RuntimeError("Already finished")
+        weighted = weight is not None
         w = 1.0 if weight is None else to_reported_value(weight)
         for key2, v in stats.items():
+            if key2 in RESERVED:
+                raise RuntimeError(f"{key2} is reserved: the reporter writes it itself; register another name")
             if key2 in self._seen_keys_in_the_step:
                 raise RuntimeError(f"{key2} is registered twice.")
+            if self.weighted.setdefault(key2, weighted) != weighted:
+                raise ValueError(
+                    f"{key2} was registered {'without' if weighted else 'with'} a weight before and "
+                    f"{'with' if weighted else 'without'} one now: a weighted and a plain average cannot be mixed; "
+                    "give a weight always or never"
+                )
             self._seen_keys_in_the_step.add(key2)
             v = to_reported_value(v)
             if v is None:
@@ -83,14 +99,17 @@ class SubReporter:
             self.stats[key2].append((self.count, v, w))
 
     def average(self, key2: str, start: int = 0, end: int = None) -> float:
-        """Weighted average of the finite values registered in steps [start, end)."""
+        """The average of the values registered in steps [start, end), as ESPnet's aggregate: weighted over the
+        finite values (and weights) for a weighted key, the mean of the non-NaN values for a plain one."""
         if end is None:
             end = self.count + 1
-        finite = [(v, w) for i, v, w in self.stats[key2] if start <= i < end and math.isfinite(v)]
-        if not finite:
-            return float("nan")
+        values = [(v, w) for i, v, w in self.stats[key2] if start <= i < end]
+        if not self.weighted.get(key2, True):
+            values = [v for v, _ in values if not math.isnan(v)]
+            return sum(values) / len(values) if values else float("nan")
+        finite = [(v, w) for v, w in values if math.isfinite(v) and math.isfinite(w)]
         wsum = sum(w for _, w in finite)
-        if wsum == 0:
+        if not finite or wsum == 0:
             return float("nan")
         return sum(v * w for v, w in finite) / wsum
 
