@@ -97,9 +97,27 @@ def swiglu_conv_deconv_stride1(x, w_in, b_in, w_out, b_out) -> torch.Tensor:
 
     w_in [2H, C, K], b_in [2H]: the `conv1d` parameters; w_out [H, C, K], b_out [C]: the `deconv1d` parameters.
     """
+    if not torch.is_grad_enabled() or not any(t.requires_grad for t in (x, w_in, b_in, w_out, b_out)):
+        chunks = inference_chunks(x, w_in)
+        if chunks > 1:  # the hidden activations of long inputs, a chunk at a time (inference: nothing is saved)
+            axis = 0 if x.shape[0] >= x.shape[2] else 2
+            parts = x.chunk(chunks, dim=axis)
+            return torch.cat([swiglu_conv_deconv_stride1(p, w_in, b_in, w_out, b_out) for p in parts], dim=axis)
     if x.shape[1] < w_in.shape[2]:  # e.g. the speaker path, L = J
         return swiglu_short_sequence(x, w_in, b_in, w_out, b_out)
     return SwiGLUConvDeconvStride1.apply(x, w_in, b_in, w_out, b_out)
+
+
+INFERENCE_HIDDEN_BYTES = 64 * 2**20  # hidden activations of one FFN call in inference, at most (about)
+
+
+def inference_chunks(x: torch.Tensor, w_in: torch.Tensor) -> int:
+    """How many pieces along the batch axes (A or R of [A, L, R, C]) keep the FFN's hidden activations (the
+    [value | gate] at every position of the convolution output, L + K - 1 per sequence, in both forms) near
+    INFERENCE_HIDDEN_BYTES; 1 when they fit."""
+    a, seq_len, r, _ = x.shape
+    hidden_bytes = a * r * (seq_len + w_in.shape[2] - 1) * w_in.shape[0] * x.element_size()
+    return min(max(a, r), -(-hidden_bytes // INFERENCE_HIDDEN_BYTES))
 
 
 class SwiGLUConvDeconvStride1(torch.autograd.Function):

@@ -179,3 +179,21 @@ def test_swiglu_ffn_computes_in_the_autocast_dtype(seq_len):
     assert (y.float() - expected).abs().max() <= 0.02 * expected.abs().max()
     y.float().sum().backward()
     assert x.grad.dtype == torch.float32 and ffn.conv1d.weight.grad.dtype == torch.float32
+
+
+@pytest.mark.parametrize("shape", [(3, 9, 5, 16), (2, 2, 40, 16), (40, 6, 1, 16)])  # frame, speaker, freq layouts
+def test_swiglu_ffn_inference_in_chunks_equals_at_once(shape, monkeypatch):
+    """Inference splits long inputs along a batch axis to bound the hidden activations: the same result."""
+    from espnet2.enh.layers import tflocoformer_ops
+
+    torch.manual_seed(0)
+    ffn = SwiGLUConvDeconv1d(16, 24, kernel=4, shift=1).eval()
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        whole = ffn(x)
+        monkeypatch.setattr(tflocoformer_ops, "INFERENCE_HIDDEN_BYTES", 4096)
+        assert tflocoformer_ops.inference_chunks(x, ffn.conv1d.weight) > 1
+        chunked = ffn(x)
+    torch.testing.assert_close(chunked, whole, rtol=1e-6, atol=1e-6)
+    y = ffn(x.requires_grad_())  # training keeps one piece (the backward needs the saved activations)
+    torch.testing.assert_close(y.detach(), whole, rtol=1e-6, atol=1e-6)
