@@ -85,8 +85,20 @@ def inference(
     seed: int = 0,
     dtype: str = "float32",
     published_arithmetic: bool = False,
+    normalize_segment_scale: bool = False,
+    ref_channel: Optional[int] = None,
+    model_tag: Optional[str] = None,
+    enh_s2t_task: bool = False,
+    num_workers: int = 1,
+    log_level: Union[int, str, None] = None,
+    allow_variable_data_keys: bool = False,
 ) -> Dict[str, Any]:
     """Separate every utterance of the ``speech_mix`` scp and write ``spk{j}.scp`` + wavs.
+
+    ESPnet's keywords: ``normalize_segment_scale``, ``ref_channel`` (the channel of multi-channel mixtures to
+    separate), ``enh_s2t_task`` (only False) and ``model_tag`` (only None: no model-zoo download) act as in
+    SeparateSpeech; ``num_workers`` and ``allow_variable_data_keys`` have no effect (the mixtures are read one
+    by one; only ``speech_mix`` is read); ``log_level`` sets up logging as ESPnet's function does.
 
     Returns:
         {"num_utts", "audio_seconds", "process_seconds", "rtf", "m_re": {utt_id: M_re}}
@@ -95,8 +107,15 @@ def inference(
 
     from espnet2.fileio.sound_scp import SoundScpReader, SoundScpWriter
 
+    if log_level is not None:
+        logging.basicConfig(level=log_level, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
     if batch_size < 1:
         raise ValueError(f"--batch_size must be >= 1, got {batch_size}")
+    if model_tag is not None:
+        raise ValueError(
+            f"--model_tag {model_tag}: downloading from espnet_model_zoo is not part of this toolkit; download the "
+            "model and give --train_config and --model_file"
+        )
     torch.manual_seed(seed)
     mixtures = [(path, typ) for path, name, typ in data_path_and_name_and_type if name == "speech_mix"]
     if len(mixtures) != 1:
@@ -132,6 +151,9 @@ def inference(
         device=resolve_device(None, ngpu),
         dtype=dtype,
         published_arithmetic=published_arithmetic,
+        normalize_segment_scale=normalize_segment_scale,
+        ref_channel=ref_channel,
+        enh_s2t_task=enh_s2t_task,
     )
     if separate.m_re == "auto":
         m_re_text = f"auto (max {separate.m_re_max}, threshold {separate.m_re_threshold:g})"
@@ -161,10 +183,12 @@ def inference(
                             "resample the data (stage 3 of enh.sh) or pass the right --fs"
                         )
                     if wav.ndim != 1:
-                        raise ValueError(
-                            f"{reader.where(key)}: utterance {key!r} has {wav.shape[1]} channels; the model "
-                            "separates single-channel mixtures"
-                        )
+                        if ref_channel is None or not -wav.shape[1] <= ref_channel < wav.shape[1]:
+                            raise ValueError(
+                                f"{reader.where(key)}: utterance {key!r} has {wav.shape[1]} channels; the model "
+                                "separates one: give --ref_channel (0 .. channels - 1)"
+                            )
+                        wav = wav[:, ref_channel]
                     wavs.append(wav)
                 lengths = [len(w) for w in wavs]
                 mix = np.zeros((len(wavs), max(lengths)), dtype=np.float32)
@@ -276,6 +300,19 @@ def get_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--hop_size", type=float_or_none, default=None, help="Seconds between segments (default: 3/4 of --segment_size)"
     )
+    group.add_argument(
+        "--normalize_segment_scale", type=str2bool, default=False,
+        help="Scale the outputs of each segment so that their sum has the RMS of the mixture segment",
+    )  # fmt: skip
+    group.add_argument(
+        "--ref_channel", type=int_or_none, default=None, help="The channel of multi-channel mixtures to separate"
+    )
+    group.add_argument(
+        "--model_tag", type=str_or_none, default=None, help="ESPnet's model-zoo tag: not supported (give the files)"
+    )
+    group.add_argument(
+        "--enh_s2t_task", type=str2bool, default=False, help="ESPnet's enhancement + ASR models: only false"
+    )
     return parser
 
 
@@ -288,7 +325,7 @@ def main(cmd=None):
         format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
     )
     kwargs = vars(args)
-    for key in ("config", "log_level", "num_workers", "allow_variable_data_keys"):
+    for key in ("config", "log_level"):
         kwargs.pop(key, None)
     inference(**kwargs)
 

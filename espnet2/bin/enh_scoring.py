@@ -34,13 +34,14 @@ import logging
 import re
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from espnet2.enh.metrics import METRICS, pesq_available, score_utterance
 from espnet2.fileio.datadir_writer import DatadirWriter
 from espnet2.utils.config_argparse import add_log_level_argument
+from espnet2.utils.types import str2bool
 
 # ---------------------------------------------------------------- result files
 _PER_UTT_FILE = re.compile(r"^(?P<metric>[A-Za-z_]+)_spk(?P<spk>\d+)$")
@@ -146,7 +147,13 @@ def scoring(
     inf_scp: List[str],
     mix_scp: Optional[str] = None,
     ref_channel: int = 0,
-    use_pesq: str = "auto",
+    use_pesq: Union[str, bool] = "auto",
+    dtype: str = "float32",
+    log_level: Union[int, str, None] = None,
+    flexible_numspk: bool = False,
+    is_tse: bool = False,
+    use_dnsmos: bool = False,
+    dnsmos_args: Optional[Dict] = None,
 ) -> Dict[str, float]:
     """Score every utterance of ``key_file`` and write the per-utterance and averaged results.
 
@@ -157,12 +164,36 @@ def scoring(
         inf_scp: one scp per estimated speaker (same number as ``ref_scp``)
         mix_scp: the mixtures (``wav.scp``), for SDRi and SI_SNRi
         ref_channel: channel taken from multi-channel references/estimates
-        use_pesq: "auto" (when the pesq package is installed and fs is 8 or 16 kHz), "true", "false"
+        use_pesq: "auto" (when the pesq package is installed and fs is 8 or 16 kHz), "true"/True, "false"/False
+        dtype: the dtype the audio is read in (ESPnet's float16, float32, float64); scores are computed in float64
+        log_level: sets up logging (as ESPnet's function does); None leaves it as it is
+        flexible_numspk, is_tse, use_dnsmos, dnsmos_args: ESPnet's variable speaker numbers, target-speaker
+            scoring and DNSMOS; only their defaults (False, False, False, None)
     Returns:
         metric -> average over the scored utterances
     """
     from espnet2.fileio.sound_scp import SoundScpReader
 
+    if log_level is not None:
+        logging.basicConfig(level=log_level, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    not_here = [
+        ("flexible_numspk", flexible_numspk, "a variable number of speakers per utterance"),
+        ("is_tse", is_tse, "target-speaker extraction"),
+        ("use_dnsmos", use_dnsmos, "DNSMOS"),
+        ("dnsmos_args", dnsmos_args, "DNSMOS"),
+    ]
+    for option, value, what in not_here:
+        if value:
+            raise ValueError(
+                f"scoring: {option}={value!r}: {what} is not part of this toolkit's scoring "
+                "(see README, Differences from ESPnet); remove it"
+            )
+    if dtype not in ("float16", "float32", "float64"):
+        raise ValueError(f"--dtype {dtype!r}: expected float16, float32 or float64")
+    if isinstance(use_pesq, bool):
+        use_pesq = str(use_pesq).lower()
+    if use_pesq not in ("auto", "true", "false"):
+        raise ValueError(f"--use_pesq {use_pesq!r}: expected auto, true or false")
     if len(ref_scp) != len(inf_scp):
         raise ValueError(f"{len(ref_scp)} --ref_scp but {len(inf_scp)} --inf_scp given; give one of each per speaker")
     for scp in list(ref_scp) + list(inf_scp) + ([mix_scp] if mix_scp else []):
@@ -174,9 +205,9 @@ def scoring(
     if not keys:
         raise ValueError(f"--key_file {key_file} lists no utterance")
 
-    ref_readers = [SoundScpReader(scp) for scp in ref_scp]
-    inf_readers = [SoundScpReader(scp) for scp in inf_scp]
-    mix_reader = SoundScpReader(mix_scp) if mix_scp else None
+    ref_readers = [SoundScpReader(scp, dtype=dtype) for scp in ref_scp]
+    inf_readers = [SoundScpReader(scp, dtype=dtype) for scp in inf_scp]
+    mix_reader = SoundScpReader(mix_scp, dtype=dtype) if mix_scp else None
     num_spk = len(ref_scp)
 
     pesq_ok = pesq_available()
@@ -248,7 +279,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--dtype",
         default="float32",
         choices=["float16", "float32", "float64"],
-        help="Accepted for ESPnet compatibility; scores are always computed in float64",
+        help="The dtype the audio is read in; scores are always computed in float64",
     )
     group = parser.add_argument_group("Input data related")
     group.add_argument(
@@ -265,6 +296,9 @@ def get_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--use_pesq", type=str2bool_or_auto, default="auto", help="auto: when the pesq package is installed"
     )
+    for option, what in (("flexible_numspk", "a variable number of speakers"), ("is_tse", "target-speaker"),
+                         ("use_dnsmos", "DNSMOS")):  # fmt: skip
+        group.add_argument(f"--{option}", type=str2bool, default=False, help=f"ESPnet's {what} scoring: only false")
     group.add_argument(
         "--merge_dirs",
         type=str,
@@ -296,6 +330,10 @@ def main(cmd=None):
             mix_scp=args.mix_scp,
             ref_channel=args.ref_channel,
             use_pesq=args.use_pesq,
+            dtype=args.dtype,
+            flexible_numspk=args.flexible_numspk,
+            is_tse=args.is_tse,
+            use_dnsmos=args.use_dnsmos,
         )
     for metric, value in results.items():
         logging.info(f"{metric}: {value:.2f}")

@@ -127,13 +127,18 @@ class SeparateSpeech:
         hop_size: seconds between segment starts (default: 3/4 of ``segment_size``)
         fs: sample rate of the input (default: the model's ``encoder_conf.default_fs``, else 8000)
         normalize_output_wav: scale each output to a peak of ``OUTPUT_PEAK`` (ESPnet's option)
+        normalize_segment_scale: with ``segment_size``, scale the outputs of each segment so that their sum has
+            the RMS of the mixture segment (ESPnet's option; segments of a stream too)
+        ref_channel: the channel separated when a multi-channel mixture [B, N, C] is given (the model
+            separates one channel; ESPnet's option; None: multi-channel input is refused)
         show_progressbar: a progress bar over the segments of long inputs
         device: "cpu", "cuda", "cuda:1" ... (None: CUDA when present)
         dtype: "float32", or "bfloat16" / "float16" to run the model under autocast (matmuls and the fused
             attention kernels in that dtype; norms, RoPE and the STFT stay float32). bfloat16 is the one to
-            use on recent GPUs; float16 is CUDA-only.
+            use on recent GPUs; float16 is CUDA-only. ESPnet's float64 (the model cast to float64) is refused.
         published_arithmetic: compute a TISDiSS separator in the published code's order of operations
             (`espnet2.enh.separator.published_arithmetic`): its outputs bit for bit, slower than the default
+        enh_s2t_task: ESPnet's enhancement + speech-to-text models; only False.
     Attributes:
         model: the ESPnetEnhancementModel (eval mode)
         num_spk: J
@@ -157,7 +162,20 @@ class SeparateSpeech:
         device: Optional[str] = None,
         dtype: str = "float32",
         published_arithmetic: bool = False,
+        normalize_segment_scale: bool = False,
+        ref_channel: Optional[int] = None,
+        enh_s2t_task: bool = False,
     ):
+        if enh_s2t_task:
+            raise ValueError(
+                "SeparateSpeech(enh_s2t_task=True): ESPnet's enhancement + speech-to-text models are not part of "
+                "this toolkit (separation models only); remove it"
+            )
+        if dtype == "float64":
+            raise ValueError(
+                "--dtype float64: ESPnet casts the model to float64; this toolkit separates in float32 or under "
+                "autocast (bfloat16, float16 on CUDA): use float32"
+            )
         self.device = resolve_device(device)
         self.published_arithmetic = bool(published_arithmetic)
         autocast_dtypes = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -221,6 +239,8 @@ class SeparateSpeech:
                     f"--hop_size {hop_size} must be positive and smaller than --segment_size {segment_size}"
                 )
         self.normalize_output_wav = normalize_output_wav
+        self.normalize_segment_scale = normalize_segment_scale
+        self.ref_channel = ref_channel
         self.show_progressbar = show_progressbar
         # The STFT needs at least one frame (reflect padding of n_fft/2): shorter inputs are zero-padded.
         stft = getattr(self.model.encoder, "stft", None)
@@ -236,6 +256,16 @@ class SeparateSpeech:
         with tempfile.TemporaryDirectory(prefix="tisdiss_model_") as tmp:
             files = unpack_model(packed, tmp)
             return cls(files["train_config"], files["model_file"], **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, model_tag: Optional[str] = None, **kwargs) -> "SeparateSpeech":
+        """ESPnet's constructor from a model-zoo tag: only without a tag (`cls(**kwargs)`)."""
+        if model_tag is not None:
+            raise ValueError(
+                f"model_tag={model_tag!r}: downloading from espnet_model_zoo is not part of this toolkit; download "
+                "the model yourself and give its .pth (or folder, or packed .zip) to SeparateSpeech.from_model_path"
+            )
+        return cls(**kwargs)
 
     @classmethod
     def from_model_path(cls, model_path: Union[str, Path], **kwargs) -> "SeparateSpeech":
@@ -331,10 +361,19 @@ class SeparateSpeech:
         return result, chosen.tolist()
 
     def _separate_array(self, seg: np.ndarray, record: List[int]) -> np.ndarray:
-        """[L] -> [J, L] numpy (the stitcher's ``separate_fn``); appends the M_re used to ``record``."""
+        """[L] -> [J, L] numpy (the stitcher's ``separate_fn``); appends the M_re used to ``record``.
+
+        With ``normalize_segment_scale`` the outputs are scaled so that their sum has the RMS of ``seg``.
+        """
         est, m_re = self.separate_batch(torch.from_numpy(np.ascontiguousarray(seg, dtype=np.float32))[None])
         record.extend(m_re)
-        return est[0].cpu().numpy()
+        est = est[0].cpu().numpy()
+        if self.normalize_segment_scale:
+            mix_rms = np.sqrt(np.mean(np.square(seg, dtype=np.float64)))
+            est_rms = np.sqrt(np.mean(np.square(est.sum(axis=0), dtype=np.float64)))
+            if est_rms > 0:
+                est = (est * (mix_rms / est_rms)).astype(np.float32)
+        return est
 
     def _normalize_output(self, wav: np.ndarray) -> np.ndarray:
         peak = np.abs(wav).max(axis=-1, keepdims=True)
@@ -349,7 +388,7 @@ class SeparateSpeech:
         """Separate a batch of mixtures.
 
         Args:
-            speech_mix: [N] or [B, N] mixture at ``fs`` (the model's rate)
+            speech_mix: [N] or [B, N] mixture at ``fs`` (the model's rate); [B, N, C] with ``ref_channel``
             fs: sample rate of ``speech_mix`` (default: ``self.fs``); used for the segment lengths
             lengths: [B] valid samples of each mixture (default: N)
         Returns:
@@ -360,6 +399,15 @@ class SeparateSpeech:
             speech_mix = torch.from_numpy(speech_mix)
         if speech_mix.dim() == 1:
             speech_mix = speech_mix[None]
+        if speech_mix.dim() == 3:  # [B, N, C]
+            if self.ref_channel is None:
+                raise ValueError(
+                    f"a multi-channel mixture {tuple(speech_mix.shape)} [batch, samples, channels]: the model "
+                    "separates one channel; give ref_channel (SeparateSpeech(ref_channel=0), --ref_channel 0)"
+                )
+            if not -speech_mix.shape[2] <= self.ref_channel < speech_mix.shape[2]:
+                raise ValueError(f"ref_channel {self.ref_channel}: the mixture has {speech_mix.shape[2]} channels")
+            speech_mix = speech_mix[:, :, self.ref_channel]
         if speech_mix.dim() != 2:
             raise ValueError(f"expected a mixture [N] or [B, N], got shape {tuple(speech_mix.shape)}")
         speech_mix = speech_mix.float()

@@ -129,3 +129,45 @@ def test_write_result_files_and_merge(tmp_path):
     (job1 / "SI_SNR_spk2").write_text("u3 14.0\n")
     with pytest.raises(ValueError, match="other utterances"):
         write_result_files(job1)
+
+
+def test_get_parser_and_no_arguments_as_espnet(capsys):
+    """ESPnet's test_enh_scoring: get_parser() is an ArgumentParser; no arguments -> usage, exit status 2."""
+    import argparse
+
+    from espnet2.bin.enh_scoring import get_parser, main
+
+    assert isinstance(get_parser(), argparse.ArgumentParser)
+    with pytest.raises(SystemExit) as e:
+        main([])
+    assert e.value.code == 2 and "usage:" in capsys.readouterr().err
+
+
+def test_scoring_with_espnet_keywords(tmp_path):
+    """ESPnet's test_scoring: int16 audio written as (rate, array), scored with dtype/log_level/flexible_numspk."""
+    from espnet2.bin.enh_scoring import scoring
+    from espnet2.fileio.sound_scp import SoundScpReader, SoundScpWriter
+
+    rng = np.random.default_rng(0)
+    with SoundScpWriter(tmp_path / "data", tmp_path / "ref.scp") as w:
+        w["a"] = 16000, rng.integers(-1000, 1000, (16000,), dtype=np.int16)
+        w["b"] = 16000, rng.integers(-1000, 1000, (8000,), dtype=np.int16)
+    with SoundScpWriter(tmp_path / "est", tmp_path / "inf.scp") as w:
+        for key, (rate, wav) in SoundScpReader(tmp_path / "ref.scp", dtype="int16").items():
+            w[key] = (wav // 2 + rng.integers(-50, 50, wav.shape).astype(np.int16)), rate  # ESPnet's other order
+    results = scoring(
+        output_dir=str(tmp_path / "output"), dtype="float32", log_level="INFO", key_file=str(tmp_path / "ref.scp"),
+        ref_scp=[str(tmp_path / "ref.scp")], inf_scp=[str(tmp_path / "inf.scp")], ref_channel=0,
+        flexible_numspk=False, use_pesq=False,
+    )  # fmt: skip
+    assert 15 < results["SI_SNR"] < 30 and "PESQ" not in results
+    assert sorted((tmp_path / "output" / "SI_SNR_spk1").read_text().split()[::2]) == ["a", "b"]
+
+
+@pytest.mark.parametrize("option", ["flexible_numspk", "is_tse", "use_dnsmos"])
+def test_scoring_refuses_what_it_does_not_do_by_name(tmp_path, option):
+    from espnet2.bin.enh_scoring import scoring
+
+    (tmp_path / "ref.scp").write_text("")
+    with pytest.raises(ValueError, match=f"scoring: {option}=True: .* is not part of this toolkit"):
+        scoring(str(tmp_path / "o"), None, [str(tmp_path / "ref.scp")], [str(tmp_path / "ref.scp")], **{option: True})
