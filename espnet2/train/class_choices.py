@@ -46,7 +46,10 @@ class ClassChoices:
             return None
         if name.lower() in self.classes:
             return self.classes[name.lower()]
-        raise ValueError(f"--{self.name}: unknown choice {name!r}; expected one of {', '.join(self.classes)}")
+        raise ValueError(
+            f"--{self.name}: unknown choice {name!r}; expected one of {', '.join(self.classes)} (this toolkit keeps "
+            "only these of ESPnet's choices; see README, Differences from ESPnet)"
+        )
 
     def add_arguments(self, parser):
         # argparse-side helper; imported here so that model building needs no training utilities

@@ -125,7 +125,8 @@ class ESPnetDataset(AbsDataset):
     def _build_loader(self, path: str, loader_type: str) -> Mapping:
         if loader_type not in DATA_TYPES:
             raise RuntimeError(
-                f"Not supported: loader_type={loader_type!r} for {path}; choose one of {list(DATA_TYPES)}"
+                f"Not supported: loader_type={loader_type!r} for {path}; choose one of {list(DATA_TYPES)} "
+                "(this toolkit keeps ESPnet's sound loader only; see README, Differences from ESPnet)"
             )
         func = DATA_TYPES[loader_type]["func"]
         kwargs = {}

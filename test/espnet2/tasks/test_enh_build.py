@@ -186,3 +186,9 @@ def test_mini_recipe_configs_build_their_stated_exits(name, m_re, exits):
     with torch.no_grad():
         main, aux = model.forward_enhance(torch.randn(1, 4000))
     assert len(aux) + 1 == exits and len(main) == 2
+
+
+def test_a_criterion_espnet_has_and_this_toolkit_does_not_is_named():
+    config = dict(tiny_config(), criterions=[dict(name="mr_l1_tfd", conf={}, wrapper="pit", wrapper_conf={})])
+    with pytest.raises(ValueError, match="--criterion: unknown choice 'mr_l1_tfd'.*Differences from ESPnet"):
+        EnhancementTask.build_model(argparse.Namespace(**config))

@@ -91,3 +91,8 @@ def test_empty_list(data):
     data["wav.scp"].write_text("")
     with pytest.raises(DataError, match=r"wav.scp: the list is empty"):
         ESPnetDataset(triples(data))
+
+
+def test_a_loader_espnet_has_and_this_toolkit_does_not_is_named(data):
+    with pytest.raises(RuntimeError, match="loader_type='kaldi_ark'.*keeps ESPnet's sound loader only"):
+        ESPnetDataset([(str(data["wav.scp"]), "speech_mix", "kaldi_ark")])
