@@ -19,7 +19,18 @@ requirements = {
     # fast_bss_eval imports packaging without declaring it (0.1.4)
     "eval": ["pystoi", "fast_bss_eval", "packaging"],
     "pesq": ["pesq"],  # PESQ in scoring (--use_pesq; compiles a C extension)
-    "dev": ["pytest", "ruff==0.17.6", "mir_eval", "pystoi", "fast_bss_eval", "packaging", "tensorboard", "matplotlib"],
+    # pyloudnorm: the Libri2Mix tests check LibriMix's loudness targets (the recipe itself does not need it)
+    "dev": [
+        "pytest",
+        "ruff==0.17.6",
+        "mir_eval",
+        "pystoi",
+        "fast_bss_eval",
+        "packaging",
+        "tensorboard",
+        "matplotlib",
+        "pyloudnorm",
+    ],
 }
 
 setup(
