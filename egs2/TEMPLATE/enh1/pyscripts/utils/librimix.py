@@ -192,7 +192,10 @@ def find_file(roots: Sequence, rel: str) -> Path:
         path = Path(root) / rel
         if path.is_file():
             return path
-    raise FileNotFoundError(f"{rel} is under none of {', '.join(str(r) for r in roots)}")
+    raise FileNotFoundError(
+        f"{rel} is under none of {', '.join(str(r) for r in roots)}: check WHAM_NOISE in db.sh "
+        "(speed-perturbed noises, <name>sp08.wav and sp12.wav, are made by stage 2 of local/data.sh)"
+    )
 
 
 def _make_one(job) -> str:
@@ -208,8 +211,10 @@ def _make_one(job) -> str:
         if "mix_both" in types:
             noise = read_noise(find_file(wham_roots, row.noise), max(len(x) for x in sources))
         signals = make_signals(sources, row.gains, fs, mode, noise, row.noise_gain)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, FileNotFoundError) as e:
         raise type(e)(f"mixture {row.mixture_id}: {e}") from None
+    except RuntimeError as e:  # soundfile's, for a file it cannot read
+        raise RuntimeError(f"mixture {row.mixture_id}: {e}") from None
     wanted = [f"s{j}" for j in range(1, len(row.sources) + 1)] + list(types)
     if "mix_both" in types:
         wanted.append("noise")
