@@ -89,6 +89,8 @@ def find_model_files(model_path: Union[str, Path]) -> Tuple[Path, Path]:
     if model_path.is_dir():
         config = model_path / "config.yaml"
         pths = sorted(p for p in model_path.glob("*.pth") if p.name != "checkpoint.pth")
+        # the trainer's valid.loss.ave.pth is a link to valid.loss.ave_<n>best.pth: one model, not two
+        pths = [p for p in pths if not any(q != p and q.resolve() == p.resolve() and p.is_symlink() for q in pths)]
         preferred = [p for p in pths if p.name.startswith("valid.") and ".ave" in p.name]
         preferred = preferred or [p for p in pths if p.name.startswith("valid.") and p.name.endswith(".best.pth")]
         preferred = preferred or pths

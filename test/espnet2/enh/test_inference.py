@@ -204,6 +204,11 @@ def test_model_path_forms(tiny_model, model_writer, tmp_path):
     model_writer(two, name="2epoch.pth")
     with pytest.raises(ValueError, match="cannot tell which model file"):
         find_model_files(two)
+    trained = tmp_path / "trained"  # as the trainer leaves it: valid.loss.ave.pth links to the averaged model
+    model_writer(trained, name="valid.loss.ave_5best.pth")
+    (trained / "valid.loss.ave.pth").symlink_to("valid.loss.ave_5best.pth")
+    model_writer(trained, name="checkpoint.pth")
+    assert find_model_files(trained)[1].name == "valid.loss.ave_5best.pth"
 
 
 def test_published_arithmetic_option_on_both_command_lines():

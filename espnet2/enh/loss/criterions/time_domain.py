@@ -51,15 +51,18 @@ class SISNRLoss(TimeDomainLoss):
     def forward(self, ref: torch.Tensor, inf: torch.Tensor) -> torch.Tensor:
         if ref.shape != inf.shape:
             raise ValueError(f"reference {tuple(ref.shape)} and estimate {tuple(inf.shape)} differ in shape")
-        dtype = torch.promote_types(ref.dtype, inf.dtype)  # e.g. float32 references, float64 training
-        ref, inf = ref.to(dtype), inf.to(dtype)
-        if self.zero_mean:
-            ref = ref - ref.mean(dim=-1, keepdim=True)
-            inf = inf - inf.mean(dim=-1, keepdim=True)
-        ref = ref / ref.norm(dim=-1, keepdim=True).clamp(min=1e-6)
-        inf = inf / inf.norm(dim=-1, keepdim=True).clamp(min=1e-6)
-        coh = (torch.einsum("...n,...n->...", ref, inf) ** 2).clamp(min=self.coh_min, max=1 - self.coh_min)
-        return 10.0 * torch.log10((1 - coh) / coh)
+        # at least float32 and outside autocast (which would run the einsum in half precision: 1 - 1e-7 rounds to
+        # 1 there, giving -inf losses and NaN gradients); float64 training stays float64
+        dtype = torch.promote_types(torch.promote_types(ref.dtype, inf.dtype), torch.float32)
+        with torch.autocast(ref.device.type, enabled=False):
+            ref, inf = ref.to(dtype), inf.to(dtype)
+            if self.zero_mean:
+                ref = ref - ref.mean(dim=-1, keepdim=True)
+                inf = inf - inf.mean(dim=-1, keepdim=True)
+            ref = ref / ref.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+            inf = inf / inf.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+            coh = (torch.einsum("...n,...n->...", ref, inf) ** 2).clamp(min=self.coh_min, max=1 - self.coh_min)
+            return 10.0 * torch.log10((1 - coh) / coh)
 
 
 class SNRLoss(TimeDomainLoss):

@@ -121,3 +121,16 @@ def test_l1_mse_take_batch_samples_and_channels_as_espnet(criterion_class):
         criterion(ref[..., None], est[..., None])
     with pytest.raises(ValueError, match=criterion.name):
         criterion(ref[..., 0], est[..., 1:, 0])
+
+
+def test_si_snr_is_computed_in_float32_under_autocast():
+    """bfloat16 autocast would round 1 - coh to 0 for a near-perfect estimate (-inf loss, NaN gradients)."""
+    torch.manual_seed(0)
+    ref = torch.randn(2, 800)
+    est = (ref + 1e-4 * torch.randn(2, 800)).requires_grad_()
+    expected = SISNRLoss(eps=1e-7)(ref, est)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = SISNRLoss(eps=1e-7)(ref, est)
+    assert loss.dtype == torch.float32 and torch.equal(loss, expected)
+    loss.sum().backward()
+    assert torch.isfinite(est.grad).all()
