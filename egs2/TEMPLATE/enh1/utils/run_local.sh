@@ -70,7 +70,8 @@ set -m
 declare -A pids
 stop_jobs() {
     local pid
-    for pid in "${pids[@]}"; do kill -TERM -- "-${pid}" 2> /dev/null; done
+    # jobs -p also knows a job started just before the signal, whose pid the loop has not recorded yet
+    for pid in $(jobs -p) "${pids[@]}"; do kill -TERM -- "-${pid}" 2> /dev/null; done
     echo "$0: stopped; the logs so far are in ${log//${jobvar:-JOB}/*}" >&2
 }
 trap 'stop_jobs; trap - INT; kill -INT $$' INT
