@@ -40,14 +40,17 @@ def test_local_stop_stops_every_job_whole(tmp_path, sig):
     # Ctrl-C (SIGINT) or a kill of the runner stops the jobs with their children: a training must not
     # go on in the background after the recipe stopped.
     cmd = "echo $$ > pid.JOB; sleep 60 & echo $! > child.JOB; wait"
+    # as from a terminal: SIGINT at its default (a suite started in the background inherits it ignored, and a shell
+    # cannot trap a signal ignored at its start)
     proc = subprocess.Popen([LOCAL, "JOB=1:2", "log/s.JOB.log", "bash", "-c", cmd], cwd=tmp_path, env=toolkit_env(),
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     deadline = time.time() + 10
     while not all((tmp_path / f"child.{i}").exists() for i in (1, 2)) and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(0.2)
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=10)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode != 0 and "stopped; the logs so far are in log/s.*.log" in err
     pids = {(name, i): int((tmp_path / f"{name}.{i}").read_text()) for name in ("pid", "child") for i in (1, 2)}
     deadline = time.time() + 10  # a loaded machine may take a moment to reap them
