@@ -15,7 +15,9 @@ requirements = {
         "ci-sdr",
         "tqdm",
     ],
-    "train": ["tensorboard", "matplotlib"],
+    # pyroomacoustics: the rooms of WHAMR! (egs2/whamr, egs2/mini_whamr data preparation); pinned, as another
+    # version simulates slightly different rooms
+    "train": ["tensorboard", "matplotlib", "pyroomacoustics==0.10.1"],
     # fast_bss_eval imports packaging without declaring it (0.1.4)
     "eval": ["pystoi", "fast_bss_eval", "packaging"],
     "pesq": ["pesq"],  # PESQ in scoring (--use_pesq; compiles a C extension)
@@ -30,6 +32,7 @@ requirements = {
         "tensorboard",
         "matplotlib",
         "pyloudnorm",
+        "pyroomacoustics==0.10.1",
     ],
 }
 

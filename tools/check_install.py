@@ -29,6 +29,7 @@ OPTIONAL = [
     ("pesq", "pesq", "PESQ in scoring, when installed"),
     ("tensorboard", "tensorboard", "training curves in exp/*/tensorboard"),
     ("matplotlib", "matplotlib", "training curve images and M_re sweep plots"),
+    ("pyroomacoustics", "pyroomacoustics", "the rooms of WHAMR! (egs2/whamr, egs2/mini_whamr data preparation)"),
     ("mir_eval", "mir_eval", "reference BSS Eval in the tests"),
     ("pytest", "pytest", "the test suite"),
 ]

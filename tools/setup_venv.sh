@@ -19,7 +19,7 @@ venv=                    # Where to create it (default: tools/venv).
 torch_version=2.13.0     # torch version.
 cuda=cpu                 # cpu, or a CUDA wheel tag: cu118, cu121, cu124, cu126, ...
 torch_index=             # Index for the torch wheel (default: https://download.pytorch.org/whl/<cuda>).
-extras=train,eval        # Extras of the toolkit (train: tensorboard, matplotlib; eval: pystoi, fast_bss_eval; dev: pytest...).
+extras=train,eval        # Extras of the toolkit (train: tensorboard, matplotlib, pyroomacoustics; eval: pystoi, fast_bss_eval; dev: pytest...).
 dry_run=false            # Print the commands instead of running them.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
