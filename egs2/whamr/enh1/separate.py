@@ -1,0 +1,1 @@
+../../wsj0_2mix/enh1/separate.py
