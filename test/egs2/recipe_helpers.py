@@ -5,9 +5,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import soundfile as sf
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "egs2" / "TEMPLATE" / "enh1"
@@ -76,6 +78,35 @@ def make_recipe(root: Path) -> Path:
     )
     (root / "path.sh").write_text("export LC_ALL=C\n")
     return root
+
+
+def link_recipe(root: Path, recipe: Path, names, db: Optional[str] = None) -> Path:
+    """A scratch copy of a recipe at ``root``: ``names`` linked from ``recipe`` (links in it resolved), and
+    ``db.sh`` written from ``db`` when given."""
+    root.mkdir(parents=True)
+    for name in names:
+        src = recipe / name
+        (root / name).symlink_to(src.resolve() if src.is_symlink() else src)
+    if db is not None:
+        (root / "db.sh").write_text(db)
+    return root
+
+
+def read_scp(path: Path) -> dict:
+    """``{utt_id: value}`` of a Kaldi-style file of two columns."""
+    return dict(line.split(maxsplit=1) for line in Path(path).read_text().splitlines())
+
+
+def resolved_config(recipe: Path, config: str) -> dict:
+    """A training config as the trainer resolves it (``enh_train --print_config``, run in ``recipe``)."""
+    p = subprocess.run(
+        [sys.executable, "-m", "espnet2.bin.enh_train", "--config", config, "--print_config"],
+        cwd=recipe,
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    return yaml.safe_load(p.stdout)
 
 
 def write_data_dir(d: Path, n: int = 3, fs: int = 16000, seed: int = 0, lengths=None) -> None:

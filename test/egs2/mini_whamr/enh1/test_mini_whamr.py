@@ -8,14 +8,13 @@ import csv
 import filecmp
 import re
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 import whamr  # egs2/TEMPLATE/enh1/pyscripts/utils (test/egs2/conftest.py)
 
-from test.egs2.recipe_helpers import REPO, run
+from test.egs2.recipe_helpers import REPO, link_recipe, read_scp, run
 
 RECIPE = REPO / "egs2" / "mini_whamr" / "enh1"
 CORPUS = REPO / "egs2" / "mini_2mix" / "enh1" / "corpus"
@@ -23,22 +22,13 @@ CI_DATA = "--num_train 8 --num_valid 2 --num_test 3"
 CI_TRAIN = "--max_epoch 1 --num_iters_per_epoch 2 --batch_size 2 --num_threads 1"
 
 
-def make_scratch_recipe(root: Path) -> Path:
-    root.mkdir()
-    for name in ("enh.sh", "utils", "scripts", "pyscripts", "conf", "local", "run.sh", "infer_run.sh", "path.sh",
-                 "cmd.sh", "db.sh"):  # fmt: skip
-        (root / name).symlink_to(RECIPE / name)
-    return root
-
-
-def read_scp(path: Path) -> dict:
-    return dict(line.split() for line in path.read_text().splitlines())
-
-
 @pytest.fixture(scope="module")
 def ci_run(tmp_path_factory):
     """run.sh with few mixtures and 2 training updates, stages 1-8."""
-    rec = make_scratch_recipe(tmp_path_factory.mktemp("mini_whamr") / "enh1")
+    # db.sh linked: it finds the corpus from where it is
+    names = ("enh.sh", "utils", "scripts", "pyscripts", "conf", "local", "run.sh", "infer_run.sh", "path.sh", "cmd.sh",
+             "db.sh")  # fmt: skip
+    rec = link_recipe(tmp_path_factory.mktemp("mini_whamr") / "enh1", RECIPE, names)
     p = run(["./run.sh", "--local_data_opts", CI_DATA, "--enh_args", CI_TRAIN, "--nj", "1", "--inference_nj", "1",
              "--stop_stage", "8"], rec)  # fmt: skip
     return rec, p
@@ -131,11 +121,7 @@ def test_metadata_is_whamr_like_and_deterministic(tmp_path):
 
 
 def test_errors_name_the_problem(tmp_path):
-    rec = tmp_path / "enh1"
-    rec.mkdir()
-    for name in ("local", "utils", "pyscripts", "path.sh"):
-        (rec / name).symlink_to(RECIPE / name)
-    (rec / "db.sh").write_text(f"MINI_2MIX={tmp_path}\n")
+    rec = link_recipe(tmp_path / "enh1", RECIPE, ("local", "utils", "pyscripts", "path.sh"), f"MINI_2MIX={tmp_path}\n")
     p = run(["local/data.sh"], rec, check=False)
     assert p.returncode == 1 and "mix_2_spk_tr.txt does not exist: MINI_2MIX in db.sh" in p.stdout
     p = run(["local/data.sh", "--mix", "single"], rec, check=False)

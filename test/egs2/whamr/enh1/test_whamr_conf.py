@@ -2,15 +2,12 @@
 
 import argparse
 import re
-import subprocess
-import sys
 
 import pytest
-import yaml
 
 from espnet2.tasks.enh import EnhancementTask
 from test.egs2.librimix.enh1.test_librimix_conf import FAKE_RUN
-from test.egs2.recipe_helpers import REPO, run
+from test.egs2.recipe_helpers import REPO, link_recipe, resolved_config, run
 
 RECIPE = REPO / "egs2" / "whamr" / "enh1"
 FLAGSHIP = "conf/efficient_train/tisdiss/train_enh_tisdiss_tflocoformer_en-residual_en1x2_re1x6_l1+1x6.yaml"
@@ -25,14 +22,7 @@ FLAGSHIP = "conf/efficient_train/tisdiss/train_enh_tisdiss_tflocoformer_en-resid
 )
 def test_training_configs_parse_and_build(config, params, n_fft):
     # The trainer accepts every key of the config; the model is built from what it resolves.
-    p = subprocess.run(
-        [sys.executable, "-m", "espnet2.bin.enh_train", "--config", config, "--print_config"],
-        cwd=RECIPE,
-        capture_output=True,
-        text=True,
-    )
-    assert p.returncode == 0, p.stderr
-    conf = yaml.safe_load(p.stdout)
+    conf = resolved_config(RECIPE, config)
     assert conf["separator_conf"]["num_spk"] == 2 and conf["encoder_conf"]["n_fft"] == n_fft
     model = EnhancementTask.build_model(argparse.Namespace(**conf))
     assert sum(p.numel() for p in model.parameters()) == params
@@ -61,17 +51,16 @@ def test_run_sh_help_and_experiment_name():
 
 
 def test_infer_run_sweeps_m_re_into_one_table(tmp_path):
-    for name in ("infer_run.sh", "conf", "pyscripts", "scripts", "utils", "path.sh"):
-        (tmp_path / name).symlink_to(RECIPE / name)
-    (tmp_path / "exp" / "m").mkdir(parents=True)
-    (tmp_path / "exp" / "m" / "config.yaml").write_text("separator: tisdiss\n")
-    (tmp_path / "fake_run.sh").write_text(FAKE_RUN)
-    (tmp_path / "fake_run.sh").chmod(0o755)
+    rec = link_recipe(tmp_path / "enh1", RECIPE, ("infer_run.sh", "conf", "pyscripts", "scripts", "utils", "path.sh"))
+    (rec / "exp" / "m").mkdir(parents=True)
+    (rec / "exp" / "m" / "config.yaml").write_text("separator: tisdiss\n")
+    (rec / "fake_run.sh").write_text(FAKE_RUN)
+    (rec / "fake_run.sh").chmod(0o755)
     run(["./infer_run.sh", "--run", "./fake_run.sh", "--enh_exp", "exp/m", "--cond", "anechoic", "--test_set",
-         "tt_mix_both_anechoic_min_8k"], tmp_path)  # fmt: skip
-    calls = (tmp_path / "calls").read_text().splitlines()
+         "tt_mix_both_anechoic_min_8k"], rec)  # fmt: skip
+    calls = (rec / "calls").read_text().splitlines()
     assert len(calls) == 3  # M_re 3 6 8
     assert calls[0].startswith("--cond anechoic --stage 7 --stop_stage 8")  # run.sh's options reach run.sh
     assert "--inference_enh_config conf/efficient_infer/re/re_8.yaml" in calls[2]
-    table = (tmp_path / "exp/m/m_re_sweep_tt_mix_both_anechoic_min_8k.md").read_text()
+    table = (rec / "exp/m/m_re_sweep_tt_mix_both_anechoic_min_8k.md").read_text()
     assert "|6|16.00|16.00|16.00|16.00|16.00|26.50|0.0600|" in table

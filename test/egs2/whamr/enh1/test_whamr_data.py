@@ -22,7 +22,7 @@ import soundfile as sf
 import whamr  # egs2/TEMPLATE/enh1/pyscripts/utils (test/egs2/conftest.py)
 from scipy.signal import resample_poly
 
-from test.egs2.recipe_helpers import REPO, run
+from test.egs2.recipe_helpers import REPO, link_recipe, read_scp, run
 from test.egs2.wsj0_2mix.enh1.test_wsj0_2mix_data import speech_like, write_sphere
 
 RECIPE = REPO / "egs2" / "whamr" / "enh1"
@@ -116,12 +116,7 @@ def corpora(tmp_path_factory):
 
 
 def scratch_recipe(path: Path, db: str) -> Path:
-    path.mkdir(parents=True)
-    for name in ("local", "utils", "pyscripts", "path.sh"):
-        src = RECIPE / name
-        (path / name).symlink_to(src.resolve() if src.is_symlink() else src)
-    (path / "db.sh").write_text(db)
-    return path
+    return link_recipe(path, RECIPE, ("local", "utils", "pyscripts", "path.sh"), db)
 
 
 def db_sh(root: Path) -> str:
@@ -151,10 +146,6 @@ def prepared(tmp_path_factory, corpora):
         return done[case]
 
     return get
-
-
-def read_scp(path: Path) -> dict:
-    return dict(line.split() for line in path.read_text().splitlines())
 
 
 def published_recipe(root: Path, wsj0_wav: Path, split: str, i: int, gains, fs: int, mode: str) -> dict:
@@ -390,19 +381,11 @@ def test_metadata_download_and_errors(tmp_path, corpora):
     assert p.returncode == 1 and "01ta0101.wav not found: convert WSJ0 first" in p.stderr
 
 
-def make_run_recipe(root: Path, corpora: Path) -> Path:
-    root.mkdir()
-    for name in ("enh.sh", "utils", "scripts", "pyscripts", "conf", "local", "run.sh", "infer_run.sh", "path.sh",
-                 "cmd.sh"):  # fmt: skip
-        (root / name).symlink_to(RECIPE / name)
-    (root / "db.sh").write_text(db_sh(corpora))
-    return root
-
-
 def test_run_sh_data_stages(tmp_path, corpora):
     # "./run.sh --stage 1 --stop_stage 5" (data, format, filter, shapes with the flagship config) on the fake
     # corpora, the metadata given offline.
-    rec = make_run_recipe(tmp_path / "enh1", corpora[0])
+    names = ("enh.sh", "utils", "scripts", "pyscripts", "conf", "local", "run.sh", "path.sh", "cmd.sh")
+    rec = link_recipe(tmp_path / "enh1", RECIPE, names, db_sh(corpora[0]))
     run(["./run.sh", "--stage", "1", "--stop_stage", "5", "--nj", "1", "--local_data_opts",
          f"--whamr_meta {corpora[0] / 'whamr_meta'} --nj 1 --sphere_tool python"], rec)  # fmt: skip
     for split in ("tr", "cv", "tt"):
