@@ -36,7 +36,7 @@ OPTIONAL = [
 TOOLS = [
     ("sph2pipe", "WSJ0 SPHERE -> wav (tools/installers/install_sph2pipe.sh)"),
     ("ffmpeg", "WSJ0 SPHERE -> wav when sph2pipe is missing"),
-    ("espeak-ng", "only to remake the mini_2mix corpus"),
+    ("dpkg-deb", "only to remake the mini_2mix corpus from the Asterisk prompt packages (apt-get download)"),
     ("sbatch", "Slurm job submission (cmd_backend=slurm in cmd.sh)"),
 ]
 
