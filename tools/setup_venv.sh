@@ -47,9 +47,20 @@ run() {
     if ! ${dry_run}; then "$@"; fi
 }
 
-# A local "+<build>" wheel of torch in pip's find-links directories?
+if [ ! -x "${venv}/bin/python" ]; then
+    if ! run "${python}" -m venv "${venv}"; then
+        echo "$0: '${python} -m venv ${venv}' failed: this Python cannot make environments (Debian/Ubuntu:" \
+            "apt-get install python3-venv), or give another Python with --python" >&2
+        exit 1
+    fi
+fi
+
+# A local "+<build>" wheel of torch in pip's find-links directories? pip's configuration is read by the
+# environment's pip (the system Python may have no pip at all; with --dry_run there may be no environment).
 local_wheel=
-links=$(${python} -m pip config list 2> /dev/null | sed -n "s/^.*find-links='\(.*\)'$/\1/p")
+config_python=${venv}/bin/python
+[ -x "${config_python}" ] || config_python=${python}
+links=$({ "${config_python}" -m pip config list 2> /dev/null || true; } | sed -n "s/^.*find-links='\(.*\)'$/\1/p")
 for d in ${PIP_FIND_LINKS:-} ${links}; do
     d=${d#file://}
     for w in "${d}"/torch-"${torch_version}"+"${cuda}"-*.whl; do
@@ -57,9 +68,6 @@ for d in ${PIP_FIND_LINKS:-} ${links}; do
     done
 done
 
-if [ ! -x "${venv}/bin/python" ]; then
-    run "${python}" -m venv "${venv}"
-fi
 pip=("${venv}/bin/python" -m pip)
 if [ -n "${local_wheel}" ]; then
     echo "Using the local wheel ${local_wheel}"

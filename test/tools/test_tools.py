@@ -56,6 +56,24 @@ def test_setup_venv_prefers_a_local_cpu_wheel(tmp_path):
     assert '--torch_version (default: "2.13.0")' in run([script, "--help"], REPO).stdout
 
 
+def test_setup_venv_with_a_python_that_has_no_pip(tmp_path):
+    # a fresh machine's python3 often has no pip (Debian without python3-pip): the find-links lookup
+    # must not stop the script, and a Python that cannot make environments gets a clear error
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    assert subprocess.run([str(bare / "bin" / "python"), "-m", "pip", "--version"], capture_output=True).returncode
+    script = str(TOOLS / "setup_venv.sh")
+    out = run([script, "--dry_run", "true", "--python", str(bare / "bin" / "python"), "--venv", str(tmp_path / "v")],
+              REPO).stdout  # fmt: skip
+    assert f"-m venv {tmp_path / 'v'}" in out and "pip install torch==2.13.0" in out
+    fake = tmp_path / "python-without-venv"
+    fake.write_text("#!/bin/sh\necho 'No module named venv' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    p = run([script, "--python", str(fake), "--venv", str(tmp_path / "w")], REPO, check=False)
+    assert p.returncode == 1 and "cannot make environments" in p.stderr and "python3-venv" in p.stderr
+    assert not (tmp_path / "w").exists()
+
+
 @pytest.mark.skipif(subprocess.run(["which", "gcc"], capture_output=True).returncode != 0, reason="no C compiler")
 def test_sph2pipe_installer_builds_from_a_tarball(tmp_path):
     src = tmp_path / "sph2pipe-2.5"
