@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mini_2mix: the whole recipe on a tiny synthetic two-speaker corpus that ships with the
+# mini_2mix: the whole recipe on a small two-speaker corpus of real voices that ships with the
 # repository. Stages 1-8 of enh.sh (mixing, formatting, statistics, training a tiny TISDiSS,
 # separation, scoring) on CPU, then an M_re sweep (./infer_run.sh): the trained model (M_re 3)
 # separates the test set with 1 .. 4 refinement repeats. About 10 minutes on 2 CPU cores.
