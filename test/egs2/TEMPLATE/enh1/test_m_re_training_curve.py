@@ -68,7 +68,10 @@ def direct_si_snri(exp, data, epoch, m_re):
 def test_table_and_plot(tmp_path, capsys):
     exp, data = make_exp(tmp_path)
     out = tmp_path / "curve"
-    assert load_script().main(["--enh_exp", str(exp), "--data_dir", str(data), "--out", str(out), "--m_re_list", "1 2"]) == 0
+    assert (
+        load_script().main(["--enh_exp", str(exp), "--data_dir", str(data), "--out", str(out), "--m_re_list", "1 2"])
+        == 0
+    )
     lines = (tmp_path / "curve.md").read_text().splitlines()
     assert lines[0] == "|epoch|updates|minutes|M_re 1|M_re 2|"
     rows = [line.strip("|").split("|") for line in lines[2:]]
