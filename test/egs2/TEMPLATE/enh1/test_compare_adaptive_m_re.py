@@ -1,20 +1,12 @@
 """pyscripts/utils/compare_adaptive_m_re.py: one table row per fixed M_re and per adaptive threshold."""
 
-import importlib.util
-
+import compare_adaptive_m_re  # pyscripts/utils (test/egs2/conftest.py)
+import pytest
 import torch
 import yaml
 
 from espnet2.enh.presets import preset_config
-from test.egs2.recipe_helpers import TEMPLATE, write_data_dir
-
-
-def load_script():
-    path = TEMPLATE / "pyscripts" / "utils" / "compare_adaptive_m_re.py"
-    spec = importlib.util.spec_from_file_location("compare_adaptive_m_re", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from test.egs2.recipe_helpers import write_data_dir
 
 
 def test_table_rows(tmp_path, capsys):
@@ -28,8 +20,8 @@ def test_table_rows(tmp_path, capsys):
 
     model, _ = EnhancementTask.build_model_from_file(tmp_path / "config.yaml")
     torch.save(model.state_dict(), tmp_path / "model.pth")
-    load_script().main(["--model_path", str(tmp_path / "model.pth"), "--data_dir", str(data), "--fixed", "1", "2",
-                        "--auto_max", "3", "--thresholds", "1e-9", "10"])  # fmt: skip
+    options = "--fixed 1 2 --auto_max 3 --thresholds 1e-9 10".split()
+    compare_adaptive_m_re.main(["--model_path", str(tmp_path / "model.pth"), "--data_dir", str(data), *options])
     rows = [
         line for line in capsys.readouterr().out.splitlines() if line.startswith("| M_re") or line.startswith("| auto")
     ]
@@ -38,3 +30,17 @@ def test_table_rows(tmp_path, capsys):
     assert mean_m_re[:2] == [1.0, 2.0]
     assert mean_m_re[2] == 3.0  # a threshold no change meets: refine up to the maximum
     assert mean_m_re[3] == 2.0  # any change meets it: stop at the first comparison
+
+
+def test_load_set_errors_name_the_file(tmp_path):
+    with pytest.raises(SystemExit, match="wav.scp does not exist"):
+        compare_adaptive_m_re.load_set(tmp_path)
+    data = tmp_path / "data"
+    write_data_dir(data, n=2, fs=8000)
+    kept, dropped = sorted((data / "spk2.scp").read_text().splitlines())
+    (data / "spk2.scp").write_text(kept + "\n")
+    with pytest.raises(SystemExit, match=f"spk2.scp has no line for {dropped.split()[0]}"):
+        compare_adaptive_m_re.load_set(data)
+    # the first utterance alone has its references: loaded
+    ((key, mix, refs),) = compare_adaptive_m_re.load_set(data, limit=1)
+    assert key == kept.split()[0] and refs.shape == (2, len(mix))

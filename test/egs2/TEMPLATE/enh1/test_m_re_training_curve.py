@@ -1,8 +1,8 @@
 """pyscripts/utils/m_re_training_curve.py: SI-SNRi per M_re for every epoch checkpoint, against training time."""
 
-import importlib.util
 import re
 
+import m_re_training_curve  # pyscripts/utils (test/egs2/conftest.py)
 import numpy as np
 import pytest
 import soundfile as sf
@@ -13,7 +13,7 @@ from espnet2.enh.inference import SeparateSpeech
 from espnet2.enh.metrics import si_snr, si_snr_permutation
 from espnet2.enh.presets import preset_config
 from espnet2.tasks.enh import EnhancementTask
-from test.egs2.recipe_helpers import TEMPLATE, write_data_dir
+from test.egs2.recipe_helpers import write_data_dir
 
 # two lines as the trainer writes them (cut), epochs 1 and 2 of a run with 5 updates per epoch
 LOG = (
@@ -22,14 +22,6 @@ LOG = (
     "[vm] INFO: 2epoch results: [train] iter_time=0.005, forward_time=0.77, loss=0.1, time=0:02:01, total_count=10, "
     "[valid] loss=0.2, time=0:00:09, total_count=4\n"
 )
-
-
-def load_script():
-    path = TEMPLATE / "pyscripts" / "utils" / "m_re_training_curve.py"
-    spec = importlib.util.spec_from_file_location("m_re_training_curve", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def make_exp(tmp_path, epochs=(1, 2), log=LOG):
@@ -68,10 +60,8 @@ def direct_si_snri(exp, data, epoch, m_re):
 def test_table_and_plot(tmp_path, capsys):
     exp, data = make_exp(tmp_path)
     out = tmp_path / "curve"
-    assert (
-        load_script().main(["--enh_exp", str(exp), "--data_dir", str(data), "--out", str(out), "--m_re_list", "1 2"])
-        == 0
-    )
+    argv = ["--enh_exp", str(exp), "--data_dir", str(data), "--out", str(out), "--m_re_list", "1 2"]
+    assert m_re_training_curve.main(argv) == 0
     lines = (tmp_path / "curve.md").read_text().splitlines()
     assert lines[0] == "|epoch|updates|minutes|M_re 1|M_re 2|"
     rows = [line.strip("|").split("|") for line in lines[2:]]
@@ -88,7 +78,7 @@ def test_resumed_log_and_epoch_choice(tmp_path):
     # epoch 1 is not in the log: updates from num_iters_per_epoch
     exp, data = make_exp(tmp_path, log=LOG.splitlines(keepends=True)[1])
     out = tmp_path / "curve"
-    load_script().main(["--enh_exp", str(exp), "--data_dir", str(data), "--out", str(out), "--m_re_list", "1",
+    m_re_training_curve.main(["--enh_exp", str(exp), "--data_dir", str(data), "--out", str(out), "--m_re_list", "1",
                         "--epochs", "2,1", "--no_plot"])  # fmt: skip
     rows = [line.strip("|").split("|") for line in (tmp_path / "curve.md").read_text().splitlines()[2:]]
     assert [r[:3] for r in rows] == [["2", "10", "-"], ["1", "5", "-"]]
@@ -112,10 +102,10 @@ def test_errors_name_the_option(tmp_path, change, message):
         args[key] = value if key not in ("data_dir", "enh_exp") else str(tmp_path / value)
     argv = [x for key, value in args.items() for x in (f"--{key}", value)]
     with pytest.raises(SystemExit, match=re.escape(message)):
-        load_script().main(argv)
+        m_re_training_curve.main(argv)
 
 
 def test_no_epoch_checkpoints(tmp_path):
     exp, data = make_exp(tmp_path, epochs=())
     with pytest.raises(SystemExit, match="keep_nbest_models"):
-        load_script().main(["--enh_exp", str(exp), "--data_dir", str(data), "--out", str(tmp_path / "c")])
+        m_re_training_curve.main(["--enh_exp", str(exp), "--data_dir", str(data), "--out", str(tmp_path / "c")])

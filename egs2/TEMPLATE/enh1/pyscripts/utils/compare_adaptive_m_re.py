@@ -22,17 +22,25 @@ from espnet2.enh.metrics import si_snr, si_snr_permutation
 from espnet2.fileio.sound_scp import SoundScpReader
 
 
-def load_set(data_dir: Path, limit: int):
-    mix = SoundScpReader(str(data_dir / "wav.scp"), dtype="float32")
+def load_set(data_dir: Path, limit: int = 0):
+    """(key, mixture [N], references [J, N]) of the first ``limit`` utterances of a data dir (0: all), by key."""
+    wav = data_dir / "wav.scp"
+    if not wav.is_file():
+        sys.exit(f"{wav} does not exist: give a data directory (wav.scp, spk1.scp ...)")
+    mix = SoundScpReader(str(wav), dtype="float32")
     refs = []
     j = 1
     while (data_dir / f"spk{j}.scp").exists():
-        refs.append(SoundScpReader(str(data_dir / f"spk{j}.scp"), dtype="float32"))
+        refs.append((data_dir / f"spk{j}.scp", SoundScpReader(str(data_dir / f"spk{j}.scp"), dtype="float32")))
         j += 1
     if not refs:
         sys.exit(f"{data_dir}: no spk1.scp; give a data directory with the clean references")
     keys = sorted(mix.keys())[: limit or None]
-    return [(k, mix[k][1], np.stack([r[k][1] for r in refs])) for k in keys]
+    for path, ref in refs:
+        missing = [k for k in keys if k not in ref]
+        if missing:
+            sys.exit(f"{path} has no line for {missing[0]} (it is in {wav})")
+    return [(k, mix[k][1], np.stack([ref[k][1] for _, ref in refs])) for k in keys]
 
 
 def si_snr_improvement(mix: np.ndarray, ref: np.ndarray, est: np.ndarray) -> float:

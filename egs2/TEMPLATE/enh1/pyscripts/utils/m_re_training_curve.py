@@ -21,14 +21,11 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import numpy as np
-import soundfile as sf
 import torch
 import yaml
+from compare_adaptive_m_re import evaluate, load_set  # beside this script in pyscripts/utils
 
 from espnet2.enh.inference import SeparateSpeech
-from espnet2.enh.metrics import si_snr, si_snr_permutation
-from espnet2.fileio.read_text import read_2columns_text
 
 EPOCH_LINE = re.compile(
     r"(\d+)epoch results: \[train\].*?time=(\d+):(\d\d):(\d\d), total_count=([0-9.e+]+)"
@@ -61,38 +58,6 @@ def epoch_times(train_log: Path) -> Dict[int, Tuple[int, float]]:
         complete = all(e in per_epoch for e in range(1, ep + 1))
         cumulative[ep] = (per_epoch[ep][0], total / 60 if complete else None)
     return cumulative
-
-
-def load_data(data_dir: Path) -> List[Tuple[np.ndarray, np.ndarray]]:
-    """(mixture [N], references [J, N]) of every utterance of a data dir, in key order."""
-    wav = data_dir / "wav.scp"
-    if not wav.is_file():
-        raise SystemExit(f"m_re_training_curve: {wav} does not exist: give a data dir of the task (--data_dir)")
-    spk_files = sorted(data_dir.glob("spk[0-9]*.scp"), key=lambda p: int(p.stem[3:]))
-    if not spk_files:
-        raise SystemExit(f"m_re_training_curve: {data_dir} has no spk1.scp: the references are needed for SI-SNRi")
-    mixes = read_2columns_text(wav)
-    refs = [read_2columns_text(p) for p in spk_files]
-    data = []
-    for key in sorted(mixes):
-        mix, _ = sf.read(mixes[key], dtype="float64")
-        ref = []
-        for scp, path in zip(refs, spk_files):
-            if key not in scp:
-                raise SystemExit(f"m_re_training_curve: {path} has no line for {key} (it is in {wav})")
-            ref.append(sf.read(scp[key], dtype="float64")[0])
-        data.append((mix, np.stack(ref)))
-    return data
-
-
-def si_snri(separate: SeparateSpeech, data: List[Tuple[np.ndarray, np.ndarray]], fs: int) -> float:
-    values = []
-    with torch.no_grad():
-        for mix, ref in data:
-            est = np.stack([e[0] for e in separate(mix[None].astype(np.float32), fs=fs)])
-            est = est[si_snr_permutation(ref, est)]
-            values.append(np.mean(si_snr(ref, est) - si_snr(ref, np.broadcast_to(mix, ref.shape))))
-    return float(np.mean(values))
 
 
 def checkpoints(enh_exp: Path, epochs: Optional[List[int]]) -> List[Tuple[int, Path]]:
@@ -173,7 +138,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"m_re_training_curve: {config} does not exist: --enh_exp is an enh.sh experiment dir")
     torch.set_num_threads(args.num_threads)
     todo = checkpoints(args.enh_exp, epochs)
-    data = load_data(args.data_dir)
+    data = load_set(args.data_dir)
     times = epoch_times(args.enh_exp / "train.log")
     iters = (yaml.safe_load(config.read_text()) or {}).get("num_iters_per_epoch")
     rows = []
@@ -183,7 +148,7 @@ def main(argv=None) -> int:
         row = {"epoch": epoch, "updates": updates, "minutes": minutes}
         for m in m_res:
             separate.model.set_m_re(m)
-            row[m] = si_snri(separate, data, args.fs)
+            row[m] = evaluate(separate, data, args.fs)["si_snri"]
         rows.append(row)
         print(" ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
     out = Path(args.out)
