@@ -140,6 +140,10 @@ def main(argv=None) -> int:
         "published": [str(args.published_repo.resolve())] + [str(p.resolve()) for p in args.extra_path],
         "this toolkit": [str(REPO)],
     }
+
+    def stft_of(conf):
+        return dict(n_fft=conf["encoder_conf"]["n_fft"], hop=conf["encoder_conf"]["hop_length"], threads=args.threads)
+
     jobs = []
     if not args.skip_forward:
         conf = preset_config("flagship")
@@ -147,16 +151,13 @@ def main(argv=None) -> int:
             for m_re in args.m_re:
                 sep_conf = dict(conf["separator_conf"], reconstructor_repeat_times=m_re)
                 jobs.append(((seconds, m_re), dict(what="forward", conf=sep_conf, seconds=seconds, batch=1,
-                                                   repeats=args.repeats, warmup=1)))  # fmt: skip
+                                                   repeats=args.repeats, warmup=1, **stft_of(conf))))  # fmt: skip
     if not args.skip_train:
         conf = preset_config("tiny")
         jobs.append(("train", dict(what="train", conf=conf["separator_conf"], seconds=1.0, batch=4,
-                                   repeats=args.train_repeats, warmup=2)))  # fmt: skip
+                                   repeats=args.train_repeats, warmup=2, **stft_of(conf))))  # fmt: skip
     results = {}
     for key, spec in jobs:
-        preset = "tiny" if key == "train" else "flagship"
-        n_fft, hop = preset_config(preset)["encoder_conf"]["n_fft"], preset_config(preset)["encoder_conf"]["hop_length"]
-        spec.update(n_fft=n_fft, hop=hop, threads=args.threads)
         seen = {who: [] for who in paths}
         for _ in range(args.rounds):
             for who, path in paths.items():
