@@ -44,6 +44,7 @@ from espnet2.enh.inference import (
     resolve_device,
 )
 from espnet2.fileio.datadir_writer import DatadirWriter
+from espnet2.utils.allocator import tune_allocator
 from espnet2.utils.types import float_or_none, int_or_none, str2bool, str_or_none
 
 PROGRESS_SECONDS = 5.0  # at most one "progress:" log line per this many seconds
@@ -317,6 +318,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main(cmd=None):
+    tune_allocator()
     print(" ".join(sys.argv) if cmd is None else " ".join(map(str, cmd)), file=sys.stderr)
     parser = get_parser()
     args = parser.parse_args(cmd)

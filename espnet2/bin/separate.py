@@ -37,6 +37,7 @@ import soundfile as sf
 
 from espnet2.enh.inference import OUTPUT_PEAK
 from espnet2.enh.separate_files import plan_jobs, separate_file
+from espnet2.utils.allocator import tune_allocator
 from espnet2.utils.audio import AudioError, audio_info
 
 
@@ -98,6 +99,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(cmd: Optional[List[str]] = None) -> int:
     """Run the command line; returns the exit status (0: all files separated or skipped)."""
+    tune_allocator()
     parser = get_parser()
     args = parser.parse_args(cmd)
     args.inputs += args.audio_path

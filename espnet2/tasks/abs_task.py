@@ -38,6 +38,7 @@ from espnet2.train.distributed_utils import (
 from espnet2.train.logging_utils import setup_logging
 from espnet2.train.trainer import Trainer
 from espnet2.utils import config_argparse
+from espnet2.utils.allocator import tune_allocator
 from espnet2.utils.config_io import get_default_kwargs, load_config, load_state_dict_file, merge_config, to_plain
 from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import int_or_none, str2bool, str2triple_str, str_or_none
@@ -436,6 +437,7 @@ class AbsTask:
     @classmethod
     def main(cls, args: argparse.Namespace = None, cmd: Sequence[str] = None):
         """`python -m espnet2.bin.<task>_train ...`: print_config, collect_stats or training."""
+        tune_allocator()
         if args is None:
             parser = cls.get_parser()
             args = parser.parse_args(cmd)
@@ -455,6 +457,7 @@ class AbsTask:
 
     @classmethod
     def main_worker(cls, args: argparse.Namespace):
+        tune_allocator()  # also in the workers spawn_local_workers starts
         distributed_option = DistributedOption(
             distributed=args.distributed,
             dist_backend=args.dist_backend,

@@ -3,8 +3,11 @@
 PyTorch's CPU allocator hands large tensors to glibc malloc, which serves them with fresh mmap'd pages and
 unmaps them on free: every step of a model then pays page faults for memory it just released (system time,
 the "allocation churn" of a naive training loop). Raising glibc's mmap and trim thresholds keeps those
-blocks in the heap for reuse. Entry points call `tune_allocator()` once at start-up; on non-glibc systems
-it does nothing.
+blocks in the heap for reuse: the process keeps the memory of its largest step instead of returning it.
+The entry points (enh_train and every task's training main, enh_inference, separate.py, enh_benchmark) call
+`tune_allocator()` once at start-up; the library (`SeparateSpeech`) leaves the process's allocator alone,
+so a program using it calls `tune_allocator()` itself if it wants the same. On non-glibc systems it does
+nothing.
 """
 
 import ctypes
