@@ -303,7 +303,10 @@ def main(argv=None):
     )
     if args.device == "cpu":
         state = "on" if cpu_kernels.usable(torch.zeros(1)) else "off (PyTorch operations)"
-        print(f"# CPU kernels (attention for heads <= {cpu_kernels.MAX_HEAD_DIM}, RMSGroupNorm, SwiGLU gate): {state}")
+        print(
+            f"# CPU kernels (attention for heads <= {cpu_kernels.MAX_HEAD_DIM} in training, "
+            f"<= {cpu_kernels.MAX_HEAD_DIM_INFERENCE} in inference; RMSGroupNorm, SwiGLU gate): {state}"
+        )
         note = cpu_bf16_note()
         if note and "bfloat16" in args.dtypes:
             print(f"# bfloat16: {note}")

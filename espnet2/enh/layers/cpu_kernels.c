@@ -1,8 +1,8 @@
 /*
  * Fused CPU kernels of the TF-Locoformer layers, float32: RoPE self-attention for small heads, RMSGroupNorm
- * and the SwiGLU gate, forward and backward. Built on first use by espnet2/enh/layers/cpu_kernels.py (gcc -O3 -march=native
- * -fopenmp) and called through ctypes; the OpenMP threads are PyTorch's own where the process has loaded
- * PyTorch's libgomp.
+ * and the SwiGLU gate, forward and backward (the gate's forward also for bfloat16). Built on first use by
+ * espnet2/enh/layers/cpu_kernels.py (gcc -O3 -march=native -fopenmp) and called through ctypes; the OpenMP
+ * threads are PyTorch's own where the process has loaded PyTorch's libgomp.
  *
  * Attention. PyTorch's CPU kernels are slow when the head dimension is small (8 in the tiny config): a
  * 126 x 126 score block then costs far more in call overhead and separate softmax passes than in arithmetic.
@@ -434,26 +434,87 @@ int rms_group_norm_backward(const float *x, const float *gamma, const float *rms
 
 /*
  * SwiGLU gate of the FFNs: h [M, 2H] rows (value | gate) -> u [M, H] = value * silu(gate), silu(g) = g sigma(g).
- * Backward, from du [M, H]: dh = (du silu(g), du value sigma(g) (1 + g (1 - sigma(g)))), and u again (the
- * weight gradient of the output projection needs it). Nothing can fail: both return STATUS_OK.
+ * The forward first adds the bias b [2H] to h in place (the matmul producing h then needs no bias pass of its
+ * own, and h keeps the pre-activation the backward reads). Backward, from du [M, H]: dh = (du silu(g),
+ * du value sigma(g) (1 + g (1 - sigma(g)))), and u again (the weight gradient of the output projection needs it).
+ * Nothing can fail: all return STATUS_OK.
+ *
+ * swiglu_forward_bf16 is the forward for bfloat16 h and u (inference under autocast): each element is widened to
+ * float32, the bias (float32) added and the sum rounded to bfloat16 in h; the gate is computed in float32 from
+ * that rounded h and rounded once into u (round to nearest even, as PyTorch rounds).
  */
 typedef float vfu __attribute__((vector_size(4 * VW), aligned(4))); /* unaligned loads and stores */
+typedef unsigned int vu __attribute__((vector_size(4 * VW)));
+typedef unsigned short vh __attribute__((vector_size(2 * VW), aligned(2))); /* VW bfloat16 values */
 
 INLINE vf vsigmoid(vf g) { return 1.0f / (1.0f + vexp(-g)); }
 
 INLINE float sigmoid(float g) { return 1.0f / (1.0f + expf(-g)); }
 
-int swiglu_forward(const float *h, float *u, long M, long H, int n_threads) {
+int swiglu_forward(float *h, const float *b, float *u, long M, long H, int n_threads) {
 #pragma omp parallel for schedule(static) num_threads(n_threads)
     for (long m = 0; m < M; m++) {
-        const float *value = h + m * 2 * H, *gate = value + H;
+        float *value = h + m * 2 * H, *gate = value + H;
         float *out = u + m * H;
         long i = 0;
         for (; i + VW <= H; i += VW) {
-            const vf g = *(const vfu *)(gate + i);
-            *(vfu *)(out + i) = *(const vfu *)(value + i) * g * vsigmoid(g);
+            const vf v = *(const vfu *)(value + i) + *(const vfu *)(b + i);
+            const vf g = *(const vfu *)(gate + i) + *(const vfu *)(b + H + i);
+            *(vfu *)(value + i) = v;
+            *(vfu *)(gate + i) = g;
+            *(vfu *)(out + i) = v * g * vsigmoid(g);
         }
-        for (; i < H; i++) out[i] = value[i] * gate[i] * sigmoid(gate[i]);
+        for (; i < H; i++) {
+            value[i] += b[i];
+            gate[i] += b[H + i];
+            out[i] = value[i] * gate[i] * sigmoid(gate[i]);
+        }
+    }
+    return STATUS_OK;
+}
+
+INLINE vf bf16_widen(vh x) { return (vf)(__builtin_convertvector(x, vu) << 16); }
+
+INLINE vh bf16_round(vf x) { /* round to nearest even; NaN stays NaN (quiet) */
+    const vu bits = (vu)x;
+    const vu rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    const vu nan = (vu)(x != x);
+    return __builtin_convertvector((rounded & ~nan) | (((bits >> 16) | 0x40u) & nan), vh);
+}
+
+INLINE float bf16_widen1(unsigned short x) {
+    const unsigned int bits = (unsigned int)x << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+INLINE unsigned short bf16_round1(float x) {
+    unsigned int bits;
+    memcpy(&bits, &x, 4);
+    if (x != x) return (unsigned short)((bits >> 16) | 0x40u);
+    return (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+int swiglu_forward_bf16(unsigned short *h, const float *b, unsigned short *u, long M, long H, int n_threads) {
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+    for (long m = 0; m < M; m++) {
+        unsigned short *value = h + m * 2 * H, *gate = value + H, *out = u + m * H;
+        long i = 0;
+        for (; i + VW <= H; i += VW) {
+            const vh vr = bf16_round(bf16_widen(*(const vh *)(value + i)) + *(const vfu *)(b + i));
+            const vh gr = bf16_round(bf16_widen(*(const vh *)(gate + i)) + *(const vfu *)(b + H + i));
+            *(vh *)(value + i) = vr;
+            *(vh *)(gate + i) = gr;
+            const vf g = bf16_widen(gr);
+            *(vh *)(out + i) = bf16_round(bf16_widen(vr) * g * vsigmoid(g));
+        }
+        for (; i < H; i++) {
+            value[i] = bf16_round1(bf16_widen1(value[i]) + b[i]);
+            gate[i] = bf16_round1(bf16_widen1(gate[i]) + b[H + i]);
+            const float g = bf16_widen1(gate[i]);
+            out[i] = bf16_round1(bf16_widen1(value[i]) * g * sigmoid(g));
+        }
     }
     return STATUS_OK;
 }

@@ -6,7 +6,8 @@ dispatch to the fused C kernels (`cpu_kernels`).
 - Attention: `fused_attention_usable` says when the C kernel (`fused_attention`) replaces PyTorch's attention.
 - SwiGLU conv-deconv FFN with stride 1 and no dropout: `swiglu_conv_deconv_stride1` runs it as two large matmuls
   (`SwiGLUConvDeconvStride1`), or for sequences shorter than the kernel as two dense layers with block-Toeplitz
-  weights (`swiglu_short_sequence`); the gate runs on the C kernel where it can (`swiglu_dense`).
+  weights (`swiglu_short_sequence`); the gate (with the first bias) runs on the C kernel where it can, float32
+  or bfloat16 (`swiglu_dense`).
 
 test/espnet2/enh/layers/ holds each path to the plain PyTorch formulation of its module.
 """
@@ -235,10 +236,11 @@ def swiglu_dense(x, w_in, b_in, w_out) -> "tuple[torch.Tensor, torch.Tensor]":
     x [M, P], w_in [P, 2H], b_in [2H], w_out [H, Q] -> z [M, Q]; h [M, 2H] is what the backward needs.
     """
     hidden = w_out.shape[0]
-    h = torch.addmm(b_in, x, w_in)
-    if cpu_kernels.usable(h):
-        u = cpu_kernels.swiglu(h)
+    if cpu_kernels.usable(x, w_in, dtypes=cpu_kernels.SWIGLU_DTYPES):  # the bias added in the gate's pass
+        h = torch.mm(x, w_in)
+        u = cpu_kernels.swiglu(h, b_in)
     else:
+        h = torch.addmm(b_in, x, w_in)
         u = F.silu(h[:, hidden:]).mul_(h[:, :hidden])
     return torch.mm(u, w_out), h
 

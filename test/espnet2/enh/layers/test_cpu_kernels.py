@@ -139,13 +139,37 @@ def test_module_gives_the_same_outputs_and_gradients_on_both_kernels():
 
 def test_used_only_where_it_applies():
     require_cpu_kernels()
-    assert cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48), head_dim=8)
-    assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 96), head_dim=32)  # large heads: PyTorch's kernel
+    small, large, too_large = torch.zeros(1, 4, 1, 48), torch.zeros(1, 4, 1, 96), torch.zeros(1, 4, 1, 3 * 4 * 66)
+    assert cpu_kernels.attention_usable(small.requires_grad_(), head_dim=8)
+    assert not cpu_kernels.attention_usable(large.requires_grad_(), head_dim=32)  # training, large heads: PyTorch
+    assert cpu_kernels.attention_usable(large.detach(), head_dim=32)  # inference: up to 64
+    assert not cpu_kernels.attention_usable(too_large, head_dim=66)
     assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48, dtype=torch.float64), head_dim=8)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48), head_dim=8)
+        assert cpu_kernels.attention_usable(small.detach().bfloat16(), head_dim=8)  # inference under autocast
+        assert not cpu_kernels.attention_usable(small.bfloat16().requires_grad_(), head_dim=8)
+        assert not cpu_kernels.attention_usable(small.detach().half(), head_dim=8)
     with cpu_kernels.disabled():
-        assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48), head_dim=8)
+        assert not cpu_kernels.attention_usable(small.detach(), head_dim=8)
+
+
+def test_bfloat16_inference_attention_runs_the_kernel_in_float32():
+    """Under autocast the module widens q, k, v to float32 for the kernel: the output equals the float32 kernel's
+    on the same bfloat16 projection, and stays within bfloat16 rounding of the float32 module."""
+    require_cpu_kernels()
+    torch.manual_seed(0)
+    mhsa = MultiHeadSelfAttention(64, 64, 2, RotaryEmbedding(32)).eval()
+    x = torch.randn(2, 40, 3, 64)
+    with torch.inference_mode():
+        expected = mhsa(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = mhsa(x)
+            qkv = mhsa.qkv(x)
+        widened = cpu_kernels.rope_attention(qkv.float(), *mhsa.rope.cos_sin(40, "cpu"), 2)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert torch.equal(out, mhsa.aggregate_heads(widened))
+    assert out.dtype == torch.bfloat16
+    assert_rel_close(out.float(), expected.double(), 2e-2)
 
 
 @pytest.mark.parametrize("shape, groups", [((3, 7, 12), 3), ((2, 5, 1, 16), 4), ((40, 128), 4), ((4, 6), 1)])
@@ -203,6 +227,27 @@ def test_swiglu_gate_matches_formula_forward_and_backward(hidden):
     dh, u = cpu_kernels.swiglu_backward(h.float(), du.float())
     assert_rel_close(dh, expected_dh, 1e-6)
     assert_rel_close(u, expected.detach(), 1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("hidden", [32, 12, 5])
+def test_swiglu_gate_adds_the_bias_in_place(dtype, hidden):
+    """h + bias replaces h (the backward's pre-activation) and the gate reads it: float32 to rounding; bfloat16
+    exactly as PyTorch rounds (the sum rounded in h, the gate computed in float32 and rounded once)."""
+    require_cpu_kernels()
+    torch.manual_seed(0)
+    h = (torch.randn(9, 2 * hidden) * 4).to(dtype)
+    bias = torch.randn(2 * hidden)
+    expected_h = (h.float() + bias).to(dtype)
+    expected_u = (expected_h[:, :hidden].float() * torch.nn.functional.silu(expected_h[:, hidden:].float())).to(dtype)
+    u = cpu_kernels.swiglu(h, bias)
+    assert torch.equal(h, expected_h) and u.dtype == dtype
+    if dtype == torch.bfloat16:
+        assert torch.equal(u, expected_u)
+    else:
+        assert_rel_close(u, expected_u.double(), 1e-6)
+    with pytest.raises(ValueError, match="contiguous"):
+        cpu_kernels.swiglu(h.t().contiguous().t(), bias)
 
 
 def test_a_refused_shape_raises_naming_the_kernel_and_its_status():
