@@ -1,6 +1,6 @@
 /*
  * Fused CPU kernels of the TF-Locoformer layers, float32: RoPE self-attention for small heads, RMSGroupNorm
- * and the SwiGLU gate, forward and backward (the gate's forward also for bfloat16). Built on first use by
+ * and the SwiGLU gate, forward and backward (forwards with bfloat16 outputs too). Built on first use by
  * espnet2/enh/layers/cpu_kernels.py (gcc -O3 -march=native -fopenmp) and called through ctypes; the OpenMP
  * threads are PyTorch's own where the process has loaded PyTorch's libgomp.
  *
@@ -370,6 +370,34 @@ int rope_attention_backward(const float *qkv, const float *cs, const float *sn, 
  * x, y, dy, dx [N, C]; rms [N, G] (written by the forward, read by the backward); gamma, dgamma [C].
  * STATUS_BAD_SHAPE unless C is a positive multiple of G; the backward needs a buffer (STATUS_NO_MEMORY).
  */
+/* bfloat16 <-> float32: widening is exact; rounding is to nearest even, as PyTorch rounds (NaN stays NaN). */
+typedef float vfu __attribute__((vector_size(4 * VW), aligned(4))); /* unaligned loads and stores */
+typedef unsigned int vu __attribute__((vector_size(4 * VW)));
+typedef unsigned short vh __attribute__((vector_size(2 * VW), aligned(2))); /* VW bfloat16 values */
+
+INLINE vf bf16_widen(vh x) { return (vf)(__builtin_convertvector(x, vu) << 16); }
+
+INLINE vh bf16_round(vf x) {
+    const vu bits = (vu)x;
+    const vu rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    const vu nan = (vu)(x != x);
+    return __builtin_convertvector((rounded & ~nan) | (((bits >> 16) | 0x40u) & nan), vh);
+}
+
+INLINE float bf16_widen1(unsigned short x) {
+    const unsigned int bits = (unsigned int)x << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+INLINE unsigned short bf16_round1(float x) {
+    unsigned int bits;
+    memcpy(&bits, &x, 4);
+    if (x != x) return (unsigned short)((bits >> 16) | 0x40u);
+    return (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
 INLINE int bad_groups(long C, long G) { return G < 1 || C < 1 || C % G != 0; }
 
 int rms_group_norm_forward(const float *x, const float *gamma, float *y, float *rms, long N, long C, long G,
@@ -385,6 +413,31 @@ int rms_group_norm_forward(const float *x, const float *gamma, float *y, float *
             const float r = sqrtf(ss / (float)d), s = 1.0f / (r + eps);
             rms[n * G + g] = r;
             for (long i = 0; i < d; i++) y[n * C + g * d + i] = xg[i] * s * gamma[g * d + i];
+        }
+    }
+    return STATUS_OK;
+}
+
+/* The forward for bfloat16 x and y (autocast inference): statistics and products in float32 from the widened x,
+ * each output rounded once. */
+int rms_group_norm_forward_bf16(const unsigned short *x, const float *gamma, unsigned short *y, float *rms, long N,
+                                long C, long G, float eps, int n_threads) {
+    if (bad_groups(C, G)) return STATUS_BAD_SHAPE;
+    const long d = C / G;
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+    for (long n = 0; n < N; n++) {
+        for (long g = 0; g < G; g++) {
+            const unsigned short *xg = x + n * C + g * d;
+            const float *gg = gamma + g * d;
+            unsigned short *yg = y + n * C + g * d;
+            float ss = 0.0f;
+            for (long i = 0; i < d; i++) ss += bf16_widen1(xg[i]) * bf16_widen1(xg[i]);
+            const float r = sqrtf(ss / (float)d), s = 1.0f / (r + eps);
+            rms[n * G + g] = r;
+            long i = 0;
+            for (; i + VW <= d; i += VW)
+                *(vh *)(yg + i) = bf16_round(bf16_widen(*(const vh *)(xg + i)) * s * *(const vfu *)(gg + i));
+            for (; i < d; i++) yg[i] = bf16_round1(bf16_widen1(xg[i]) * s * gg[i]);
         }
     }
     return STATUS_OK;
@@ -434,8 +487,9 @@ int rms_group_norm_backward(const float *x, const float *gamma, const float *rms
 
 /*
  * SwiGLU gate of the FFNs: h [M, 2H] rows (value | gate) -> u [M, H] = value * silu(gate), silu(g) = g sigma(g).
- * The forward first adds the bias b [2H] to h in place (the matmul producing h then needs no bias pass of its
- * own, and h keeps the pre-activation the backward reads). Backward, from du [M, H]: dh = (du silu(g),
+ * The forward first adds the bias b [2H] to h (the matmul producing h then needs no bias pass of its own); with
+ * store_h the sum replaces h, the pre-activation the backward reads, else h is left as it was (inference: one
+ * write pass less). Backward, from du [M, H]: dh = (du silu(g),
  * du value sigma(g) (1 + g (1 - sigma(g)))), and u again (the weight gradient of the output projection needs it).
  * Nothing can fail: all return STATUS_OK.
  *
@@ -443,15 +497,12 @@ int rms_group_norm_backward(const float *x, const float *gamma, const float *rms
  * float32, the bias (float32) added and the sum rounded to bfloat16 in h; the gate is computed in float32 from
  * that rounded h and rounded once into u (round to nearest even, as PyTorch rounds).
  */
-typedef float vfu __attribute__((vector_size(4 * VW), aligned(4))); /* unaligned loads and stores */
-typedef unsigned int vu __attribute__((vector_size(4 * VW)));
-typedef unsigned short vh __attribute__((vector_size(2 * VW), aligned(2))); /* VW bfloat16 values */
 
 INLINE vf vsigmoid(vf g) { return 1.0f / (1.0f + vexp(-g)); }
 
 INLINE float sigmoid(float g) { return 1.0f / (1.0f + expf(-g)); }
 
-int swiglu_forward(float *h, const float *b, float *u, long M, long H, int n_threads) {
+int swiglu_forward(float *h, const float *b, float *u, long M, long H, int store_h, int n_threads) {
 #pragma omp parallel for schedule(static) num_threads(n_threads)
     for (long m = 0; m < M; m++) {
         float *value = h + m * 2 * H, *gate = value + H;
@@ -460,43 +511,26 @@ int swiglu_forward(float *h, const float *b, float *u, long M, long H, int n_thr
         for (; i + VW <= H; i += VW) {
             const vf v = *(const vfu *)(value + i) + *(const vfu *)(b + i);
             const vf g = *(const vfu *)(gate + i) + *(const vfu *)(b + H + i);
-            *(vfu *)(value + i) = v;
-            *(vfu *)(gate + i) = g;
+            if (store_h) {
+                *(vfu *)(value + i) = v;
+                *(vfu *)(gate + i) = g;
+            }
             *(vfu *)(out + i) = v * g * vsigmoid(g);
         }
         for (; i < H; i++) {
-            value[i] += b[i];
-            gate[i] += b[H + i];
-            out[i] = value[i] * gate[i] * sigmoid(gate[i]);
+            const float v = value[i] + b[i], g = gate[i] + b[H + i];
+            if (store_h) {
+                value[i] = v;
+                gate[i] = g;
+            }
+            out[i] = v * g * sigmoid(g);
         }
     }
     return STATUS_OK;
 }
 
-INLINE vf bf16_widen(vh x) { return (vf)(__builtin_convertvector(x, vu) << 16); }
-
-INLINE vh bf16_round(vf x) { /* round to nearest even; NaN stays NaN (quiet) */
-    const vu bits = (vu)x;
-    const vu rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
-    const vu nan = (vu)(x != x);
-    return __builtin_convertvector((rounded & ~nan) | (((bits >> 16) | 0x40u) & nan), vh);
-}
-
-INLINE float bf16_widen1(unsigned short x) {
-    const unsigned int bits = (unsigned int)x << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-INLINE unsigned short bf16_round1(float x) {
-    unsigned int bits;
-    memcpy(&bits, &x, 4);
-    if (x != x) return (unsigned short)((bits >> 16) | 0x40u);
-    return (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-}
-
-int swiglu_forward_bf16(unsigned short *h, const float *b, unsigned short *u, long M, long H, int n_threads) {
+int swiglu_forward_bf16(unsigned short *h, const float *b, unsigned short *u, long M, long H, int store_h,
+                        int n_threads) {
 #pragma omp parallel for schedule(static) num_threads(n_threads)
     for (long m = 0; m < M; m++) {
         unsigned short *value = h + m * 2 * H, *gate = value + H, *out = u + m * H;
@@ -504,16 +538,22 @@ int swiglu_forward_bf16(unsigned short *h, const float *b, unsigned short *u, lo
         for (; i + VW <= H; i += VW) {
             const vh vr = bf16_round(bf16_widen(*(const vh *)(value + i)) + *(const vfu *)(b + i));
             const vh gr = bf16_round(bf16_widen(*(const vh *)(gate + i)) + *(const vfu *)(b + H + i));
-            *(vh *)(value + i) = vr;
-            *(vh *)(gate + i) = gr;
+            if (store_h) {
+                *(vh *)(value + i) = vr;
+                *(vh *)(gate + i) = gr;
+            }
             const vf g = bf16_widen(gr);
             *(vh *)(out + i) = bf16_round(bf16_widen(vr) * g * vsigmoid(g));
         }
         for (; i < H; i++) {
-            value[i] = bf16_round1(bf16_widen1(value[i]) + b[i]);
-            gate[i] = bf16_round1(bf16_widen1(gate[i]) + b[H + i]);
-            const float g = bf16_widen1(gate[i]);
-            out[i] = bf16_round1(bf16_widen1(value[i]) * g * sigmoid(g));
+            const unsigned short vr = bf16_round1(bf16_widen1(value[i]) + b[i]);
+            const unsigned short gr = bf16_round1(bf16_widen1(gate[i]) + b[H + i]);
+            if (store_h) {
+                value[i] = vr;
+                gate[i] = gr;
+            }
+            const float g = bf16_widen1(gr);
+            out[i] = bf16_round1(bf16_widen1(vr) * g * sigmoid(g));
         }
     }
     return STATUS_OK;

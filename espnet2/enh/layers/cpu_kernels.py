@@ -99,9 +99,10 @@ def _build_and_load() -> Optional[ctypes.CDLL]:
         "rope_attention_forward": [ptr] * 5 + [i64] * 5 + [f32, i32],
         "rope_attention_backward": [ptr] * 7 + [i64] * 5 + [f32, i32],
         "rms_group_norm_forward": [ptr] * 4 + [i64] * 3 + [f32, i32],
+        "rms_group_norm_forward_bf16": [ptr] * 4 + [i64] * 3 + [f32, i32],
         "rms_group_norm_backward": [ptr] * 6 + [i64] * 3 + [f32, i32],
-        "swiglu_forward": [ptr] * 3 + [i64] * 2 + [i32],
-        "swiglu_forward_bf16": [ptr] * 3 + [i64] * 2 + [i32],
+        "swiglu_forward": [ptr] * 3 + [i64] * 2 + [i32] * 2,
+        "swiglu_forward_bf16": [ptr] * 3 + [i64] * 2 + [i32] * 2,
         "swiglu_backward": [ptr] * 4 + [i64] * 2 + [i32],
     }
     for name, argtypes in signatures.items():
@@ -155,6 +156,7 @@ SHAPE_RULES = {
     "rope_attention_forward": "the head dimension must be even and at most 64",
     "rope_attention_backward": "the head dimension must be even and at most 64",
     "rms_group_norm_forward": "the channels must be a positive multiple of num_groups",
+    "rms_group_norm_forward_bf16": "the channels must be a positive multiple of num_groups",
     "rms_group_norm_backward": "the channels must be a positive multiple of num_groups",
 }
 
@@ -215,6 +217,19 @@ def rms_group_norm(x: torch.Tensor, gamma: torch.Tensor, num_groups: int, eps: f
     return RMSGroupNormKernel.apply(x, gamma, num_groups, eps)
 
 
+def rms_group_norm_bf16(x: torch.Tensor, gamma: torch.Tensor, num_groups: int, eps: float) -> torch.Tensor:
+    """RMSGroupNorm of bfloat16 x (autocast inference; not differentiable): statistics and products in float32,
+    each output rounded once to bfloat16."""
+    x, gamma = x.contiguous(), gamma.detach().float().contiguous()
+    channels = x.shape[-1]
+    rows = x.numel() // channels
+    y = torch.empty_like(x)
+    rms = gamma.new_empty(rows, num_groups)
+    _call("rms_group_norm_forward_bf16", *_ptrs(x, gamma, y, rms), rows, channels, num_groups, eps,
+          torch.get_num_threads())  # fmt: skip
+    return y
+
+
 class RMSGroupNormKernel(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, gamma, num_groups, eps):
@@ -238,11 +253,11 @@ class RMSGroupNormKernel(torch.autograd.Function):
         return dx, dgamma, None, None
 
 
-def swiglu(h: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+def swiglu(h: torch.Tensor, bias: Optional[torch.Tensor] = None, store_h: bool = True) -> torch.Tensor:
     """h [M, 2H] = (value | gate) -> value * SiLU(gate) [M, H], float32 or bfloat16 (SWIGLU_DTYPES).
 
-    With `bias` [2H] given, h + bias replaces h first (in place: h must be contiguous) and the gate reads it.
-    Not differentiable (used inside Functions).
+    With `bias` [2H] given, the gate reads h + bias, which also replaces h (in place: h must be contiguous) unless
+    `store_h` is false (inference: h is not needed afterwards). Not differentiable (used inside Functions).
     """
     if bias is None:
         bias = h.new_zeros(h.shape[1])
@@ -252,7 +267,7 @@ def swiglu(h: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor
     u = h.new_empty(rows, hidden)
     kernel = "swiglu_forward_bf16" if h.dtype == torch.bfloat16 else "swiglu_forward"
     bias = bias.detach().to(torch.float32).contiguous()
-    _call(kernel, *_ptrs(h, bias, u), rows, hidden, torch.get_num_threads())
+    _call(kernel, *_ptrs(h, bias, u), rows, hidden, int(store_h), torch.get_num_threads())
     return u
 
 

@@ -1,8 +1,9 @@
 """Fast paths of the TF-Locoformer layers (`tflocoformer.py`): the same math with hand-written backwards, and the
 dispatch to the fused C kernels (`cpu_kernels`).
 
-- RMSGroupNorm: `rms_group_norm` runs the C kernel (CPU float32) or `RMSGroupNormFunction` (any device or
-  dtype; statistics in float32, output in the autocast dtype under autocast), both with a hand-written backward.
+- RMSGroupNorm: `rms_group_norm` runs the C kernel (CPU float32; in inference under autocast also bfloat16, the
+  residual stream's dtype there) or `RMSGroupNormFunction` (any device or dtype; statistics in float32, output
+  in the autocast dtype under autocast), both with a hand-written backward.
 - Attention: `fused_attention_usable` says when the C kernel (`fused_attention`) replaces PyTorch's attention.
 - SwiGLU conv-deconv FFN with stride 1 and no dropout: `swiglu_conv_deconv_stride1` runs it as two large matmuls
   (`SwiGLUConvDeconvStride1`), or for sequences shorter than the kernel as two dense layers with block-Toeplitz
@@ -42,6 +43,12 @@ def rms_group_norm(x: torch.Tensor, gamma: torch.Tensor, num_groups: int, eps: f
     """RMSGroupNorm over the last axis of x [..., C] with gamma [C]; computed in float32 even under autocast."""
     if cpu_kernels.usable(x, gamma):  # one fused pass forward and backward
         return cpu_kernels.rms_group_norm(x, gamma, num_groups, eps)
+    device = x.device.type
+    autocast = torch.is_autocast_enabled(device) and torch.get_autocast_dtype(device) == torch.bfloat16
+    if x.dtype == torch.bfloat16 and autocast and not needs_grad(x, gamma):
+        with torch.autocast(device, enabled=False):
+            if cpu_kernels.usable(x, dtypes=(torch.bfloat16,)):  # CPU inference under autocast: one pass
+                return cpu_kernels.rms_group_norm_bf16(x, gamma, num_groups, eps)
     return RMSGroupNormFunction.apply(x, gamma, num_groups, eps)
 
 
@@ -98,7 +105,8 @@ def swiglu_conv_deconv_stride1(x, w_in, b_in, w_out, b_out) -> torch.Tensor:
 
     w_in [2H, C, K], b_in [2H]: the `conv1d` parameters; w_out [H, C, K], b_out [C]: the `deconv1d` parameters.
     """
-    if not torch.is_grad_enabled() or not any(t.requires_grad for t in (x, w_in, b_in, w_out, b_out)):
+    inference = not needs_grad(x, w_in, b_in, w_out, b_out)
+    if inference:
         chunks = inference_chunks(x, w_in)
         if chunks > 1:  # the hidden activations of long inputs, a chunk at a time (inference: nothing is saved)
             axis = 0 if x.shape[0] >= x.shape[2] else 2
@@ -106,7 +114,12 @@ def swiglu_conv_deconv_stride1(x, w_in, b_in, w_out, b_out) -> torch.Tensor:
             return torch.cat([swiglu_conv_deconv_stride1(p, w_in, b_in, w_out, b_out) for p in parts], dim=axis)
     if x.shape[1] < w_in.shape[2]:  # e.g. the speaker path, L = J
         return swiglu_short_sequence(x, w_in, b_in, w_out, b_out)
-    return SwiGLUConvDeconvStride1.apply(x, w_in, b_in, w_out, b_out)
+    return SwiGLUConvDeconvStride1.apply(x, w_in, b_in, w_out, b_out, not inference)
+
+
+def needs_grad(*tensors: torch.Tensor) -> bool:
+    """Whether autograd will record an operation on these tensors (else a forward need not keep its inputs)."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
 INFERENCE_HIDDEN_BYTES = 64 * 2**20  # hidden activations of one FFN call in inference, at most (about)
@@ -130,14 +143,14 @@ class SwiGLUConvDeconvStride1(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, w_in, b_in, w_out, b_out):
+    def forward(ctx, x, w_in, b_in, w_out, b_out, keep_h: bool):
         x, w_in, b_in, w_out, b_out = autocast_inputs(ctx, x, w_in, b_in, w_out, b_out)
         with torch.autocast(x.device.type, enabled=False):
             a, seq_len, r, c = x.shape
             k = w_out.shape[2]
             cols = _im2col(x, k)
             w_in_mat, w_out_mat = _weight_matrices(w_in, w_out)
-            z, h = swiglu_dense(cols.view(-1, k * c), w_in_mat, b_in, w_out_mat)
+            z, h = swiglu_dense(cols.view(-1, k * c), w_in_mat, b_in, w_out_mat, keep_h)
             y = _shifted_sum(z.view(*cols.shape), seq_len).add_(b_out)
         ctx.save_for_backward(x, w_in, w_out, h)
         return y
@@ -161,7 +174,7 @@ class SwiGLUConvDeconvStride1(torch.autograd.Function):
                 dw_out.view(hidden, k, c).permute(0, 2, 1),
                 dy.sum(dim=(0, 1, 2)),
             )
-        return grads_in_input_dtypes(ctx, grads)
+        return (*grads_in_input_dtypes(ctx, grads), None)
 
 
 def _weight_matrices(w_in: torch.Tensor, w_out: torch.Tensor):
@@ -208,7 +221,8 @@ def swiglu_short_sequence(x, w_in, b_in, w_out, b_out) -> torch.Tensor:
             dense_out[p + d - kk, :, p] = w_out[:, :, kk]  # i = s + D - k
     dense_b = b_in.view(2, 1, hid).expand(2, n_out, hid).reshape(-1)
     xs = x.transpose(1, 2).reshape(a * r, seq_len * c)
-    y = SwiGLUDense.apply(xs, dense_in.view(seq_len * c, -1), dense_b, dense_out.view(n_out * hid, -1))
+    dense_in, dense_out = dense_in.view(seq_len * c, -1), dense_out.view(n_out * hid, -1)
+    y = SwiGLUDense.apply(xs, dense_in, dense_b, dense_out, needs_grad(xs, dense_in, dense_b, dense_out))
     return y.view(a, r, seq_len, c).transpose(1, 2).contiguous() + b_out.to(y.dtype)  # [A, L, R, C]
 
 
@@ -216,10 +230,10 @@ class SwiGLUDense(torch.autograd.Function):
     """`swiglu_dense` with its hand-written backward (autocast-aware): x [M, P] -> [M, Q]."""
 
     @staticmethod
-    def forward(ctx, x, w_in, b_in, w_out):
+    def forward(ctx, x, w_in, b_in, w_out, keep_h: bool):
         x, w_in, b_in, w_out = autocast_inputs(ctx, x, w_in, b_in, w_out)
         with torch.autocast(x.device.type, enabled=False):
-            z, h = swiglu_dense(x, w_in, b_in, w_out)
+            z, h = swiglu_dense(x, w_in, b_in, w_out, keep_h)
         ctx.save_for_backward(x, w_in, w_out, h)
         return z
 
@@ -227,18 +241,19 @@ class SwiGLUDense(torch.autograd.Function):
     def backward(ctx, dz):
         x, w_in, w_out, h = ctx.saved_tensors
         with torch.autocast(dz.device.type, enabled=False):
-            return grads_in_input_dtypes(ctx, swiglu_dense_backward(dz.to(x.dtype), x, w_in, w_out, h))
+            return (*grads_in_input_dtypes(ctx, swiglu_dense_backward(dz.to(x.dtype), x, w_in, w_out, h)), None)
 
 
-def swiglu_dense(x, w_in, b_in, w_out) -> "tuple[torch.Tensor, torch.Tensor]":
+def swiglu_dense(x, w_in, b_in, w_out, keep_h: bool = True) -> "tuple[torch.Tensor, torch.Tensor]":
     """z = (value * SiLU(gate)) @ w_out with [value | gate] = h = x @ w_in + b_in; returns (z, h).
 
-    x [M, P], w_in [P, 2H], b_in [2H], w_out [H, Q] -> z [M, Q]; h [M, 2H] is what the backward needs.
+    x [M, P], w_in [P, 2H], b_in [2H], w_out [H, Q] -> z [M, Q]; h [M, 2H] is what the backward needs. Without
+    `keep_h` (nothing needs a gradient) the returned h may lack the bias: the C kernel then skips writing it.
     """
     hidden = w_out.shape[0]
     if cpu_kernels.usable(x, w_in, dtypes=cpu_kernels.SWIGLU_DTYPES):  # the bias added in the gate's pass
         h = torch.mm(x, w_in)
-        u = cpu_kernels.swiglu(h, b_in)
+        u = cpu_kernels.swiglu(h, b_in, store_h=keep_h)
     else:
         h = torch.addmm(b_in, x, w_in)
         u = F.silu(h[:, hidden:]).mul_(h[:, :hidden])

@@ -214,6 +214,27 @@ def test_rms_group_norm_module_uses_the_kernel_for_float32_only():
         assert norm(torch.randn(3, 8, dtype=torch.bfloat16)).dtype == torch.bfloat16  # PyTorch path
 
 
+@pytest.mark.parametrize("channels, groups", [(128, 4), (20, 4)])  # whole SIMD vectors per group; a tail only
+def test_rms_group_norm_of_bfloat16_in_autocast_inference(channels, groups):
+    """The residual stream is bfloat16 under autocast: the kernel normalises it in float32 and rounds once, within
+    one bfloat16 step of PyTorch's float32 statistics (RMSGroupNormFunction), and only in inference."""
+    require_cpu_kernels()
+    torch.manual_seed(0)
+    norm = RMSGroupNorm(groups, channels, eps=1e-5)
+    norm.gamma.data.uniform_(0.5, 2.0)
+    x = (torch.randn(3, 7, channels) * 5).bfloat16()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.inference_mode():
+            out = norm(x)
+            with cpu_kernels.disabled():
+                expected = norm(x)
+        assert norm(x).grad_fn is not None  # a gradient is wanted: the differentiable PyTorch path
+    assert out.dtype == expected.dtype == torch.bfloat16
+    step = expected.float().abs().clamp(min=1e-3) * 2**-7
+    assert ((out.float() - expected.float()).abs() <= step).all()
+    assert (out != expected).float().mean() < 0.05  # mostly bit-identical
+
+
 @pytest.mark.parametrize("hidden", [32, 12, 5])  # whole SIMD vectors, vectors and a tail, scalar only
 def test_swiglu_gate_matches_formula_forward_and_backward(hidden):
     require_cpu_kernels()
@@ -246,6 +267,10 @@ def test_swiglu_gate_adds_the_bias_in_place(dtype, hidden):
         assert torch.equal(u, expected_u)
     else:
         assert_rel_close(u, expected_u.double(), 1e-6)
+    h.copy_((torch.randn(9, 2 * hidden) * 4).to(dtype))
+    h_before = h.clone()
+    assert torch.equal(cpu_kernels.swiglu(h, bias, store_h=False), cpu_kernels.swiglu(h_before.clone(), bias))
+    assert torch.equal(h, h_before)  # store_h=False (inference): h is left as it was
     with pytest.raises(ValueError, match="contiguous"):
         cpu_kernels.swiglu(h.t().contiguous().t(), bias)
 
