@@ -18,11 +18,16 @@ toolkit alternately (`--rounds` times each; the median of the rounds is reported
 The model's input normalisation and the ESPnet wrappers around the separator are left out on both sides
 (they cost little), so the seconds differ slightly from `enh_benchmark`'s own rows; the ratio is the
 separators'.
+
+This toolkit's side tunes glibc's allocator as its entry points do (`espnet2.utils.allocator`); the published
+side runs as its users run it, unless `--published_allocator tuned` gives it the same thresholds (through
+glibc's MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_), for a comparison of the code alone.
 """
 
 import argparse
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -37,6 +42,11 @@ def child(spec: dict) -> dict:
     """Runs in a fresh process with the chosen code first on sys.path; returns the median seconds."""
     sys.path[:0] = spec["path"]
     import torch
+
+    if spec["who"] == "this toolkit":
+        from espnet2.utils.allocator import tune_allocator
+
+        tune_allocator()  # as enh_inference, separate.py and enh_train do at start-up
 
     module = __import__("espnet2.enh.separator.tisdiss_separator", fromlist=["x"])
     cls = getattr(module, "TISDiSS_Separator", None) or getattr(module, "TISDiSSSeparator")
@@ -96,12 +106,17 @@ def child(spec: dict) -> dict:
     return {"seconds": statistics.median(times)}
 
 
-def measure(spec: dict) -> float:
+# the thresholds of espnet2.utils.allocator.tune_allocator, as glibc's environment settings
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str((1 << 31) - 1)}
+
+
+def measure(spec: dict, env: dict) -> float:
     p = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--_child", json.dumps(spec)],
         capture_output=True,
         text=True,
         cwd=str(REPO),
+        env=env,
     )
     if p.returncode != 0:
         tail = "\n".join(p.stderr.strip().splitlines()[-8:])
@@ -120,6 +135,10 @@ def main(argv=None) -> int:
     parser.add_argument("--train_repeats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2, help="processes per side and measurement, alternated")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--published_allocator", choices=["plain", "tuned"], default="plain",
+        help="plain: the published code as its users run it; tuned: with this toolkit's allocator thresholds",
+    )  # fmt: skip
     parser.add_argument("--skip_forward", action="store_true")
     parser.add_argument("--skip_train", action="store_true")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
@@ -140,6 +159,9 @@ def main(argv=None) -> int:
         "published": [str(args.published_repo.resolve())] + [str(p.resolve()) for p in args.extra_path],
         "this toolkit": [str(REPO)],
     }
+    plain_env = {k: v for k, v in os.environ.items() if k not in TUNED_MALLOC}
+    envs = {"published": dict(plain_env, **TUNED_MALLOC) if args.published_allocator == "tuned" else plain_env,
+            "this toolkit": plain_env}  # fmt: skip
 
     def stft_of(conf):
         return dict(n_fft=conf["encoder_conf"]["n_fft"], hop=conf["encoder_conf"]["hop_length"], threads=args.threads)
@@ -156,12 +178,14 @@ def main(argv=None) -> int:
         conf = preset_config("tiny")
         jobs.append(("train", dict(what="train", conf=conf["separator_conf"], seconds=1.0, batch=4,
                                    repeats=args.train_repeats, warmup=2, **stft_of(conf))))  # fmt: skip
+    print(f"# {args.threads} threads; glibc allocator: published code {args.published_allocator}, this toolkit tuned "
+          "(as its entry points)", flush=True)  # fmt: skip
     results = {}
     for key, spec in jobs:
         seen = {who: [] for who in paths}
         for _ in range(args.rounds):
             for who, path in paths.items():
-                seen[who].append(measure(dict(spec, path=path, who=who)))
+                seen[who].append(measure(dict(spec, path=path, who=who), envs[who]))
         results[key] = {who: statistics.median(v) for who, v in seen.items()}
         pub, ours = results[key]["published"], results[key]["this toolkit"]
         what = "training step (tiny, batch 4 x 1 s)" if key == "train" else f"forward {key[0]:g} s, M_re {key[1]}"
@@ -169,7 +193,8 @@ def main(argv=None) -> int:
               f"(rounds: {', '.join(f'{a:.3f}/{b:.3f}' for a, b in zip(seen['published'], seen['this toolkit']))})",
               flush=True)  # fmt: skip
     if args.out:
-        lines = [f"source: the published separator timed by tools/time_published.py ({args.threads} threads)"]
+        lines = [f"source: the published separator timed by tools/time_published.py ({args.threads} threads, "
+                 f"allocator {args.published_allocator})"]  # fmt: skip
         forward = {}
         for key, r in results.items():
             if key != "train":

@@ -13,13 +13,15 @@ SCRIPT = REPO / "tools" / "time_published.py"
 
 def test_times_both_sides_and_writes_a_baseline(tmp_path):
     out = tmp_path / "baseline.yaml"
-    options = "--seconds 0.1 --m_re 1 2 --repeats 1 --train_repeats 1 --rounds 1".split()
+    options = "--seconds 0.1 --m_re 1 2 --repeats 1 --train_repeats 1 --rounds 1 --published_allocator tuned".split()
     command = [sys.executable, str(SCRIPT), "--published_repo", str(REPO), "--out", str(out), *options]
     p = subprocess.run(command, capture_output=True, text=True, cwd=str(tmp_path))
     assert p.returncode == 0, p.stderr
-    lines = p.stdout.splitlines()
+    header, *lines = p.stdout.splitlines()
+    assert header == "# 2 threads; glibc allocator: published code tuned, this toolkit tuned (as its entry points)"
     assert lines[0].startswith("forward 0.1 s, M_re 1: published ") and "this toolkit" in lines[0]
     assert lines[2].startswith("training step (tiny, batch 4 x 1 s): published ")
+    assert "allocator tuned" in out.read_text().splitlines()[0]
     baseline = load_baseline(str(out))
     assert set(baseline["forward"]) == {(0.1, 1), (0.1, 2)}
     assert all(s > 0 for s in baseline["forward"].values()) and baseline["train_step"] > 0
