@@ -63,7 +63,11 @@ def get_parser() -> argparse.ArgumentParser:
         "-o", "--output_dir", "--audio_output_dir", dest="output_dir", default="separated",
         help="Where to write <stem>_spk{j}.wav (--audio_output_dir: the official separate.py's name)",
     )  # fmt: skip
-    parser.add_argument("-r", "--recursive", action="store_true", help="Also search sub-folders of folder inputs")
+    parser.add_argument(
+        "-r", "--recursive", action="store_true",
+        help="Also search sub-folders of folder inputs (linked files are taken, linked sub-folders are not entered, "
+        "as find does without -L)",
+    )  # fmt: skip
     add_m_re_arguments(parser, "an integer, or 'auto' (default: the model's)")
     parser.add_argument("--device", default="auto", help="auto (a GPU when present), cpu, cuda, cuda:1 ...")
     add_dtype_argument(parser)

@@ -49,24 +49,26 @@ def collect_inputs(inputs: List[str], output_dir: Path, recursive: bool, num_spk
     separated into itself before: ``a_spk1.wav`` beside ``a.wav``).
     """
     exts = audio_extensions()
-    out_resolved = output_dir.resolve()
+    out_resolved, out_absolute = output_dir.resolve(), Path(os.path.abspath(output_dir))
     jobs: List[Job] = []
     problems: List[str] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            root = path.resolve()
             pattern = path.rglob("*") if recursive else path.iterdir()
             files = sorted(p for p in pattern if p.is_file() and p.suffix.lower() in exts)
-            if out_resolved != root:
-                files = [p for p in files if out_resolved not in p.resolve().parents]
+            if out_resolved != path.resolve():  # nothing below the output folder (followed or not through links)
+                files = [
+                    p for p in files
+                    if out_resolved not in p.resolve().parents and out_absolute not in Path(os.path.abspath(p)).parents
+                ]  # fmt: skip
             if not files:
                 problems.append(
                     f"{path}: no audio files found{'' if recursive else ' (use --recursive for sub-folders)'}"
                 )
             folder_jobs = []
             for p in files:
-                rel = p.resolve().relative_to(root)
+                rel = p.relative_to(path)  # as found in the folder: a linked file keeps its link's name and place
                 base = output_dir / rel.parent
                 folder_jobs.append(Job(p, [base / f"{p.stem}_spk{j + 1}.wav" for j in range(num_spk)]))
             outputs = {out.resolve() for job in folder_jobs for out in job.outputs}

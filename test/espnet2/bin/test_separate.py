@@ -153,6 +153,29 @@ def test_channel_option(tiny_model, tmp_path, capsys):
     assert rc == 1 and "has 2 channels; --channel 2 does not exist" in err
 
 
+def test_folder_of_links_to_files_elsewhere(tiny_model, tmp_path, capsys):
+    """A folder whose files are symbolic links to audio kept elsewhere, e.g. test mixtures linked from a corpus:
+    each output takes its link's name and place (this raised ValueError). A linked sub-folder is not entered
+    with --recursive (as find without -L: no cycles), a real one is."""
+    _, model_file = tiny_model
+    corpus, links = tmp_path / "corpus" / "wav", tmp_path / "links"
+    (corpus / "more").mkdir(parents=True)
+    links.mkdir()
+    sf.write(corpus / "mix1.wav", noise(1000, seed=8), FS)
+    sf.write(corpus / "more" / "mix2.wav", noise(1000, seed=9), FS)
+    (links / "first.wav").symlink_to(corpus / "mix1.wav")
+    (links / "linked_dir").symlink_to(corpus / "more", target_is_directory=True)
+    (links / "sub").mkdir()
+    (links / "sub" / "second.wav").symlink_to(corpus / "more" / "mix2.wav")
+    out_dir = tmp_path / "out"
+    rc, out, err = run(capsys, "--model_path", model_file, links, "-o", out_dir, "--recursive")
+    assert rc == 0, err
+    assert sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.wav")) == [
+        "first_spk1.wav", "first_spk2.wav", "sub/second_spk1.wav", "sub/second_spk2.wav"
+    ]  # fmt: skip
+    assert sorted(p.name for p in corpus.rglob("*")) == ["mix1.wav", "mix2.wav", "more"]  # nothing written there
+
+
 def test_folders_mirror_and_never_overwrite(tiny_model, tmp_path, capsys):
     _, model_file = tiny_model
     src = tmp_path / "in"
