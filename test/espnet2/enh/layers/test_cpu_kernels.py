@@ -142,7 +142,9 @@ def test_used_only_where_it_applies():
     small, large, too_large = torch.zeros(1, 4, 1, 48), torch.zeros(1, 4, 1, 96), torch.zeros(1, 4, 1, 3 * 4 * 66)
     assert cpu_kernels.attention_usable(small.requires_grad_(), head_dim=8)
     assert not cpu_kernels.attention_usable(large.requires_grad_(), head_dim=32)  # training, large heads: PyTorch
-    assert cpu_kernels.attention_usable(large.detach(), head_dim=32)  # inference: up to 64
+    assert cpu_kernels.attention_usable(large.detach(), head_dim=32)  # inference: up to 64 ...
+    assert not cpu_kernels.attention_usable(torch.zeros(1, 193, 1, 96), head_dim=32)  # ... on sequences of <= 192
+    assert cpu_kernels.attention_usable(torch.zeros(1, 1000, 1, 48), head_dim=8)  # small heads: any length
     assert not cpu_kernels.attention_usable(too_large, head_dim=66)
     assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48, dtype=torch.float64), head_dim=8)
     with torch.autocast("cpu", dtype=torch.bfloat16):
