@@ -407,6 +407,27 @@ def test_bfloat16_autocast_runs_and_stays_close():
     assert all(p.grad is not None and p.grad.dtype == p.dtype for p in sep.parameters() if p.requires_grad)
 
 
+def test_bfloat16_inference_on_cpu_kernels_stays_close():
+    """CPU inference under bfloat16 autocast with the flagship's head size (32): the gate and RMSGroupNorm run on
+    bfloat16 in the C kernels and attention on q, k, v widened to float32; the outputs stay as close to float32
+    as PyTorch's own bfloat16 path (the kernels off) does."""
+    from espnet2.enh.layers import cpu_kernels
+
+    torch.manual_seed(0)
+    conf = dict(TINY, emb_dim=64, attention_dim=64, n_heads=2, num_groups=4, ffn_hidden_dim=[48, 48])
+    sep = TISDiSSSeparator(input_dim=17, **conf).eval()
+    x = torch.randn(1, 40, 17, dtype=torch.cfloat)
+    with torch.inference_mode():
+        ref, _, _ = sep(x, None)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out, _, _ = sep(x, None)
+            with cpu_kernels.disabled():
+                out_pytorch, _, _ = sep(x, None)
+    for a, b, c in zip(out, ref, out_pytorch):
+        assert a.dtype == torch.complex64
+        assert (a - b).norm() <= max(0.05 * b.norm(), 1.5 * (c - b).norm())
+
+
 @pytest.mark.parametrize("frames", [1, 2, 3])  # fewer frames than the FFN kernel: the short-sequence path
 def test_very_short_inputs(frames):
     sep = TISDiSSSeparator(input_dim=17, **TINY).eval()
