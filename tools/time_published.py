@@ -106,10 +106,6 @@ def child(spec: dict) -> dict:
     return {"seconds": statistics.median(times)}
 
 
-# the thresholds of espnet2.utils.allocator.tune_allocator, as glibc's environment settings
-TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str((1 << 31) - 1)}
-
-
 def measure(spec: dict, env: dict) -> float:
     p = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--_child", json.dumps(spec)],
@@ -154,13 +150,16 @@ def main(argv=None) -> int:
 
     sys.path.insert(0, str(REPO))
     from espnet2.enh.presets import preset_config
+    from espnet2.utils.allocator import MMAP_THRESHOLD, TRIM_THRESHOLD
 
     paths = {
         "published": [str(args.published_repo.resolve())] + [str(p.resolve()) for p in args.extra_path],
         "this toolkit": [str(REPO)],
     }
-    plain_env = {k: v for k, v in os.environ.items() if k not in TUNED_MALLOC}
-    envs = {"published": dict(plain_env, **TUNED_MALLOC) if args.published_allocator == "tuned" else plain_env,
+    # tune_allocator's thresholds as glibc's environment settings, for the published side
+    tuned_malloc = {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD), "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD)}
+    plain_env = {k: v for k, v in os.environ.items() if k not in tuned_malloc}
+    envs = {"published": dict(plain_env, **tuned_malloc) if args.published_allocator == "tuned" else plain_env,
             "this toolkit": plain_env}  # fmt: skip
 
     def stft_of(conf):

@@ -16,10 +16,12 @@ import os
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 1 << 30  # bytes: blocks below this come from the heap
+TRIM_THRESHOLD = (1 << 31) - 1  # bytes of free heap kept before any is returned to the OS
 _done = False
 
 
-def tune_allocator(mmap_threshold: int = 1 << 30, trim_threshold: int = (1 << 31) - 1) -> bool:
+def tune_allocator(mmap_threshold: int = MMAP_THRESHOLD, trim_threshold: int = TRIM_THRESHOLD) -> bool:
     """Apply the thresholds (bytes); returns whether glibc accepted them. Set TISDISS_MALLOPT=0 to skip."""
     global _done
     if _done or os.environ.get("TISDISS_MALLOPT", "1") == "0":
