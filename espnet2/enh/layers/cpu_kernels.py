@@ -35,7 +35,7 @@ CFLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-shared"]
 MAX_HEAD_DIM = 16  # training: above this PyTorch's fused attention (forward + backward) is as fast
 MAX_HEAD_DIM_INFERENCE = 64  # inference: the kernel's own limit, for sequences up to ...
 MAX_SEQUENCE_X_HEAD_DIM = 6144  # ... this many values of k (and of v) per (batch, head), beyond MAX_HEAD_DIM
-SWIGLU_DTYPES = (torch.float32, torch.bfloat16)  # what `swiglu` takes; every other kernel is float32
+SWIGLU_DTYPES = (torch.float32, torch.bfloat16)  # what `swiglu` takes, with or without autocast
 
 _lock = threading.Lock()
 _library = None  # ctypes.CDLL, or False when building failed
@@ -116,11 +116,19 @@ def _build_and_load() -> Optional[ctypes.CDLL]:
 def usable(*tensors: torch.Tensor, dtypes=(torch.float32,)) -> bool:
     """Whether the kernels may run on these tensors: CPU, a dtype of `dtypes` (float32: every kernel; bfloat16:
     `swiglu`), no autocast, enabled, and built."""
+    return not torch.is_autocast_enabled("cpu") and _runnable(tensors, dtypes)
+
+
+def bfloat16_autocast_usable(*tensors: torch.Tensor) -> bool:
+    """Whether the bfloat16 inference paths may run (`rms_group_norm_bf16`, `rope_attention` on a widened qkv):
+    CPU bfloat16 tensors under CPU autocast to bfloat16, kernels enabled and built."""
+    autocast = torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+    return autocast and _runnable(tensors, (torch.bfloat16,))
+
+
+def _runnable(tensors, dtypes) -> bool:
     return (
-        _enabled
-        and all(t.device.type == "cpu" and t.dtype in dtypes for t in tensors)
-        and not torch.is_autocast_enabled("cpu")
-        and load_library() is not None
+        _enabled and all(t.device.type == "cpu" and t.dtype in dtypes for t in tensors) and load_library() is not None
     )
 
 
@@ -135,10 +143,7 @@ def attention_usable(qkv: torch.Tensor, head_dim: int) -> bool:
         head_dim > MAX_HEAD_DIM_INFERENCE or qkv.shape[1] * head_dim > MAX_SEQUENCE_X_HEAD_DIM
     ):
         return False
-    if qkv.dtype == torch.bfloat16 and torch.is_autocast_enabled("cpu"):
-        with torch.autocast("cpu", enabled=False):
-            return usable(qkv, dtypes=(torch.bfloat16,))
-    return usable(qkv)
+    return usable(qkv) or bfloat16_autocast_usable(qkv)
 
 
 @contextlib.contextmanager

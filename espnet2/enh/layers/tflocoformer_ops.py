@@ -43,12 +43,8 @@ def rms_group_norm(x: torch.Tensor, gamma: torch.Tensor, num_groups: int, eps: f
     """RMSGroupNorm over the last axis of x [..., C] with gamma [C]; computed in float32 even under autocast."""
     if cpu_kernels.usable(x, gamma):  # one fused pass forward and backward
         return cpu_kernels.rms_group_norm(x, gamma, num_groups, eps)
-    device = x.device.type
-    autocast = torch.is_autocast_enabled(device) and torch.get_autocast_dtype(device) == torch.bfloat16
-    if x.dtype == torch.bfloat16 and autocast and not needs_grad(x, gamma):
-        with torch.autocast(device, enabled=False):
-            if cpu_kernels.usable(x, dtypes=(torch.bfloat16,)):  # CPU inference under autocast: one pass
-                return cpu_kernels.rms_group_norm_bf16(x, gamma, num_groups, eps)
+    if not needs_grad(x, gamma) and cpu_kernels.bfloat16_autocast_usable(x):  # CPU inference under autocast
+        return cpu_kernels.rms_group_norm_bf16(x, gamma, num_groups, eps)
     return RMSGroupNormFunction.apply(x, gamma, num_groups, eps)
 
 
