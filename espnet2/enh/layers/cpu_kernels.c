@@ -489,9 +489,8 @@ int rms_group_norm_backward(const float *x, const float *gamma, const float *rms
  * SwiGLU gate of the FFNs: h [M, 2H] rows (value | gate) -> u [M, H] = value * silu(gate), silu(g) = g sigma(g).
  * The forward first adds the bias b [2H] to h (the matmul producing h then needs no bias pass of its own); with
  * store_h the sum replaces h, the pre-activation the backward reads, else h is left as it was (inference: one
- * write pass less). Backward, from du [M, H]: dh = (du silu(g),
- * du value sigma(g) (1 + g (1 - sigma(g)))), and u again (the weight gradient of the output projection needs it).
- * Nothing can fail: all return STATUS_OK.
+ * write pass less). Backward, from du [M, H]: dh = (du silu(g), du value sigma(g) (1 + g (1 - sigma(g)))), and
+ * u again (the weight gradient of the output projection needs it). Nothing can fail: all return STATUS_OK.
  *
  * swiglu_forward_bf16 is the forward for bfloat16 h and u (inference under autocast): each element is widened to
  * float32, the bias (float32) added and the sum rounded to bfloat16 in h; the gate is computed in float32 from
