@@ -41,6 +41,7 @@ enum { STATUS_OK = 0, STATUS_NO_MEMORY = 1, STATUS_BAD_SHAPE = 2 };
 #endif
 typedef float vf __attribute__((vector_size(4 * VW)));
 typedef int vi __attribute__((vector_size(4 * VW)));
+typedef float vfu __attribute__((vector_size(4 * VW), aligned(4))); /* unaligned loads and stores */
 #define INLINE static inline __attribute__((always_inline))
 #define VLOAD(p) (*(const vf *)(p))
 #define VREF(p) (*(vf *)(p))
@@ -192,6 +193,76 @@ INLINE void forward_item(const Job *j, long a, long r, long h, float *buf, const
     }
 }
 
+/* Query rows i0 .. i0+NR-1 (NR = 1 or 2) of an item for forward_wide: each key vector loaded serves every row. */
+INLINE void wide_rows(const Job *j, long a, long r, long h, const float *qs, const float *kt, const float *vs,
+                      float *p, float *lse, long i0, const int NR, const long D) {
+    const long L = j->L, Lp = j->Lp, NV = (D + VW - 1) / VW;
+    const vi tail = valid_lanes(Lp - VW, L);
+    vf m[2] = {vsplat(-INFINITY), vsplat(-INFINITY)};
+    for (long k = 0; k < Lp; k += VW) { /* scores */
+        vf s[2] = {{0}, {0}};
+#pragma GCC unroll 64
+        for (long d = 0; d < D; d++) {
+            const vf kv = VLOAD(kt + d * Lp + k);
+            for (int n = 0; n < NR; n++) s[n] += qs[(i0 + n) * D + d] * kv;
+        }
+        for (int n = 0; n < NR; n++) {
+            if (k == Lp - VW) s[n] = vselect(tail, s[n], vsplat(-INFINITY));
+            VREF(p + n * Lp + k) = s[n];
+            m[n] = vmax(m[n], s[n]);
+        }
+    }
+    float mx[2], total[2];
+    for (int n = 0; n < NR; n++) { /* probabilities, unnormalized */
+        mx[n] = hmax(m[n]);
+        vf sum = {0};
+        for (long k = 0; k < Lp; k += VW) {
+            const vf e = vexp(VLOAD(p + n * Lp + k) - mx[n]);
+            const vf pk = k == Lp - VW ? vselect(tail, e, (vf){0}) : e;
+            VREF(p + n * Lp + k) = pk;
+            sum += pk;
+        }
+        total[n] = hsum(sum);
+    }
+    vf acc[2][MAX_D / VW];
+    for (int n = 0; n < NR; n++)
+        for (long v = 0; v < NV; v++) acc[n][v] = (vf){0};
+    for (long k = 0; k < L; k++) { /* weighted sum of the value rows */
+#pragma GCC unroll 4
+        for (long v = 0; v < NV; v++) {
+            const vf val = VLOAD(vs + (k * NV + v) * VW);
+            for (int n = 0; n < NR; n++) acc[n][v] += p[n * Lp + k] * val;
+        }
+    }
+    for (int n = 0; n < NR; n++) {
+        float *o = j->out_w + row_offset(j, a, r, h, i0 + n, 1, 0);
+        const float inv = 1.0f / total[n];
+        for (long v = 0; v < D / VW; v++) *(vfu *)(o + v * VW) = acc[n][v] * inv;
+        for (long d = D / VW * VW; d < D; d++) o[d] = acc[n][D / VW][d % VW] * inv;
+        lse[i0 + n] = mx[n] + logf(total[n]);
+    }
+}
+
+/* Forward of item (a, r, h) for heads of D > 16 (32 in the flagship). Values stay row-major, each row padded
+ * with zeros to whole vectors: the weighted sum is a few vector products per key and no horizontal sums
+ * (forward_item's transposed values need D of them per query row, more work than the products at L = 65).
+ * Query rows go in pairs. buf: L D + D Lp + L (D + VW) + 2 Lp floats, 64-byte aligned. */
+INLINE void forward_wide(const Job *j, long a, long r, long h, float *buf, const long D) {
+    const long L = j->L, Lp = j->Lp, Dv = (D + VW - 1) / VW * VW;
+    float *qs = buf, *kt = (float *)(((size_t)(qs + L * D) + 63) & ~(size_t)63), *vs = kt + D * Lp;
+    float *p = vs + L * Dv, k[MAX_D];
+    for (long l = 0; l < L; l++) {
+        load_row(j, a, r, h, l, qs + l * D, k, vs + l * Dv);
+        memset(vs + l * Dv + D, 0, sizeof(float) * (Dv - D));
+        for (long d = 0; d < D; d++) kt[d * Lp + l] = k[d];
+    }
+    for (long d = 0; d < D; d++) memset(kt + d * Lp + L, 0, sizeof(float) * (Lp - L));
+    float *lse = j->lse_w + ((a * j->R + r) * j->H + h) * L;
+    long i = 0;
+    for (; i + 1 < L; i += 2) wide_rows(j, a, r, h, qs, kt, vs, p, lse, i, 2, D);
+    if (i < L) wide_rows(j, a, r, h, qs, kt, vs, p, lse, i, 1, D);
+}
+
 /* Backward of item (a, r, h) for head dimension D; buf holds L D + 4 D Lp floats, 64-byte aligned. */
 INLINE void backward_item(const Job *j, long a, long r, long h, float *buf, const long D) {
     const long L = j->L, Lp = j->Lp;
@@ -316,6 +387,9 @@ SPECIALIZE(d4, 4)
 SPECIALIZE(d8, 8)
 SPECIALIZE(d16, 16)
 SPECIALIZE(any, j->D)
+static void forward_d32(const Job *j, long a, long r, long h, float *buf) { forward_wide(j, a, r, h, buf, 32); }
+static void forward_d64(const Job *j, long a, long r, long h, float *buf) { forward_wide(j, a, r, h, buf, 64); }
+static void forward_wide_any(const Job *j, long a, long r, long h, float *buf) { forward_wide(j, a, r, h, buf, j->D); }
 
 typedef void (*ItemFn)(const Job *, long, long, long, float *);
 
@@ -329,10 +403,11 @@ static int run(Job *j, int n_threads) {
     else if (j->backward)
         fn = j->D == 4 ? backward_d4 : j->D == 8 ? backward_d8 : j->D == 16 ? backward_d16 : backward_any;
     else
-        fn = j->D == 4 ? forward_d4 : j->D == 8 ? forward_d8 : j->D == 16 ? forward_d16 : forward_any;
+        fn = j->D == 4 ? forward_d4 : j->D == 8 ? forward_d8 : j->D == 16 ? forward_d16 : j->D == 32 ? forward_d32
+           : j->D == 64 ? forward_d64 : j->D > 16 ? forward_wide_any : forward_any;
     j->Lp = (j->L + VW - 1) / VW * VW;
     const long n_items = j->A * j->R * j->H, chunk = n_items / (16L * (n_threads > 0 ? n_threads : 1)) + 1;
-    const size_t buf_size = sizeof(float) * (j->L * j->D + 4 * j->D * j->Lp + j->Lp + 16);
+    const size_t buf_size = sizeof(float) * (j->L * (j->D + VW) + 4 * j->D * j->Lp + 2 * j->Lp + 16);
     int error = 0;
 #pragma omp parallel num_threads(n_threads) reduction(| : error)
     {
@@ -371,7 +446,6 @@ int rope_attention_backward(const float *qkv, const float *cs, const float *sn, 
  * STATUS_BAD_SHAPE unless C is a positive multiple of G; the backward needs a buffer (STATUS_NO_MEMORY).
  */
 /* bfloat16 <-> float32: widening is exact; rounding is to nearest even, as PyTorch rounds (NaN stays NaN). */
-typedef float vfu __attribute__((vector_size(4 * VW), aligned(4))); /* unaligned loads and stores */
 typedef unsigned int vu __attribute__((vector_size(4 * VW)));
 typedef unsigned short vh __attribute__((vector_size(2 * VW), aligned(2))); /* VW bfloat16 values */
 

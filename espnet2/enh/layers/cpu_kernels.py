@@ -5,9 +5,9 @@ runs as many small passes: attention with small heads (head dimension <= 16, e.g
 mini-recipe configs), whose per-score overhead in PyTorch's kernels is several times the arithmetic,
 RMSGroupNorm, and the SwiGLU gate of the FFNs. `cpu_kernels.c` does each in one pass forward and one backward
 (attention: RoPE, scores, softmax and weighted sum per (batch, head), reading q, k and v straight out of the
-qkv projection). In inference the attention kernel also takes heads up to 64 on sequences of up to 6144 / h
-(the flagship's 32 over the 65 frequencies, or over up to 192 frames: 1.1-1.4x faster than PyTorch's flash
-kernel with its RoPE on 2 threads; on longer sequences the flash kernel's blocking wins), and under bfloat16
+qkv projection). In inference the attention kernel also takes heads up to 64 on sequences of up to 65536 / h
+(the flagship's 32 over the 65 frequencies or over up to 2048 frames; 1.1-2x faster than PyTorch's flash kernel
+with its RoPE on 2 threads; beyond that the flash kernel's blocking is as fast or faster), and under bfloat16
 autocast it runs on q, k and v widened to float32, so scores and softmax stay float32.
 
 The C file is compiled with the system compiler (`$CC`, default gcc) into a cache folder
@@ -34,7 +34,7 @@ SOURCE = Path(__file__).with_name("cpu_kernels.c")
 CFLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-shared"]
 MAX_HEAD_DIM = 16  # training: above this PyTorch's fused attention (forward + backward) is as fast
 MAX_HEAD_DIM_INFERENCE = 64  # inference: the kernel's own limit, for sequences up to ...
-MAX_SEQUENCE_X_HEAD_DIM = 6144  # ... this many values of k (and of v) per (batch, head), beyond MAX_HEAD_DIM
+MAX_SEQUENCE_X_HEAD_DIM = 65536  # ... this many values of k (and of v) per (batch, head), beyond MAX_HEAD_DIM
 SWIGLU_DTYPES = (torch.float32, torch.bfloat16)  # what `swiglu` takes, with or without autocast
 
 _lock = threading.Lock()
@@ -135,8 +135,9 @@ def _runnable(tensors, dtypes) -> bool:
 def attention_usable(qkv: torch.Tensor, head_dim: int) -> bool:
     """Whether `rope_attention` applies to qkv [A, L, R, 3*H*h]: float32 with heads up to MAX_HEAD_DIM when it
     needs a gradient; in inference also larger heads (up to MAX_HEAD_DIM_INFERENCE) on sequences whose keys fit
-    near the core (L * h <= MAX_SEQUENCE_X_HEAD_DIM: heads of 32 up to L = 192; PyTorch's blocked flash kernel
-    wins on longer ones, 84 against 191 ms at L = 501), and bfloat16 under CPU autocast (widened to float32)."""
+    near the core (L * h <= MAX_SEQUENCE_X_HEAD_DIM: heads of 32 up to L = 2048; PyTorch's blocked flash kernel
+    is as fast beyond, e.g. heads of 64 at L = 2000: 228 against 258 ms), and bfloat16 under CPU autocast
+    (widened to float32)."""
     if qkv.requires_grad:
         return head_dim <= MAX_HEAD_DIM and usable(qkv)
     if head_dim > MAX_HEAD_DIM and (

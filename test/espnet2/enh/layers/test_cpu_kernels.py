@@ -50,6 +50,9 @@ def assert_rel_close(actual: torch.Tensor, expected: torch.Tensor, rel: float):
         (2, 17, 1, 2, 8),  # one full vector of keys plus a tail
         (1, 65, 3, 2, 8),  # frequency path of the tiny config
         (1, 126, 2, 2, 16),
+        (2, 65, 1, 2, 32),  # the flagship's heads (forward: row-major values, query rows in pairs), odd length
+        (1, 10, 2, 1, 64),  # even length
+        (2, 9, 1, 2, 18),  # values padded to whole vectors
     ],
 )
 def test_forward_and_gradient_match_direct_formula(a, seq_len, r, n_heads, head_dim):
@@ -66,13 +69,15 @@ def test_forward_and_gradient_match_direct_formula(a, seq_len, r, n_heads, head_
     assert_rel_close(grad, expected_grad, 2e-6)
 
 
-def test_large_scores_are_as_exact_as_pytorch_in_float32():
+@pytest.mark.parametrize("head_dim", [8, 32])
+def test_large_scores_are_as_exact_as_pytorch_in_float32(head_dim):
     """Scores of several hundred (the softmax must subtract the row maximum in both passes): the error, from
     rounding the scores to float32, is no larger than that of PyTorch's float32 computation."""
     require_cpu_kernels()
     torch.manual_seed(1)
-    rope = RotaryEmbedding(8)
-    qkv = (torch.randn(2, 40, 2, 48, dtype=torch.float64) * 12).requires_grad_()
+    rope = RotaryEmbedding(head_dim)
+    scale = 12 * (8 / head_dim) ** 0.25  # scores of the same size for both head dimensions
+    qkv = (torch.randn(2, 40, 2, 6 * head_dim, dtype=torch.float64) * scale).requires_grad_()
     expected = reference(qkv, rope, 2)
     dout = torch.randn_like(expected)
     (expected_grad,) = torch.autograd.grad(expected, qkv, dout)
@@ -89,14 +94,15 @@ def test_large_scores_are_as_exact_as_pytorch_in_float32():
     assert rel_err(grad, expected_grad) <= max(2 * rel_err(grad32, expected_grad), 1e-6)
 
 
-def test_nan_inputs_give_nan_outputs_as_in_pytorch():
+@pytest.mark.parametrize("head_dim", [8, 32])
+def test_nan_inputs_give_nan_outputs_as_in_pytorch(head_dim):
     """A diverging model must not be hidden: NaN in a key reaches every row's output, NaN in a gate its unit."""
     require_cpu_kernels()
-    rope = RotaryEmbedding(8)
-    qkv = torch.randn(1, 20, 1, 48)
-    qkv[0, 3, 0, 17] = float("nan")  # key 3 of head 0
+    rope = RotaryEmbedding(head_dim)
+    qkv = torch.randn(1, 20, 1, 6 * head_dim)  # [q | k | v] of 2 heads
+    qkv[0, 3, 0, 2 * head_dim + 1] = float("nan")  # key 3 of head 0
     out = cpu_kernels.rope_attention(qkv, *rope.cos_sin(20, "cpu"), 2)
-    assert torch.isnan(out[..., :8]).all() and not torch.isnan(out[..., 8:]).any()
+    assert torch.isnan(out[..., :head_dim]).all() and not torch.isnan(out[..., head_dim:]).any()
     h = torch.randn(2, 40)
     h[1, 25] = float("nan")  # gate of unit 5, row 1
     assert torch.isnan(cpu_kernels.swiglu(h)).nonzero().tolist() == [[1, 5]]
@@ -143,7 +149,8 @@ def test_used_only_where_it_applies():
     assert cpu_kernels.attention_usable(small.requires_grad_(), head_dim=8)
     assert not cpu_kernels.attention_usable(large.requires_grad_(), head_dim=32)  # training, large heads: PyTorch
     assert cpu_kernels.attention_usable(large.detach(), head_dim=32)  # inference: up to 64 ...
-    assert not cpu_kernels.attention_usable(torch.zeros(1, 193, 1, 96), head_dim=32)  # ... on sequences of <= 192
+    assert cpu_kernels.attention_usable(torch.zeros(1, 2048, 1, 96), head_dim=32)  # ... on sequences of <= 2048
+    assert not cpu_kernels.attention_usable(torch.zeros(1, 2049, 1, 96), head_dim=32)
     assert cpu_kernels.attention_usable(torch.zeros(1, 1000, 1, 48), head_dim=8)  # small heads: any length
     assert not cpu_kernels.attention_usable(too_large, head_dim=66)
     assert not cpu_kernels.attention_usable(torch.zeros(1, 4, 1, 48, dtype=torch.float64), head_dim=8)
