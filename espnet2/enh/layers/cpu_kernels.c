@@ -449,6 +449,14 @@ int rope_attention_backward(const float *qkv, const float *cs, const float *sn, 
 typedef unsigned int vu __attribute__((vector_size(4 * VW)));
 typedef unsigned short vh __attribute__((vector_size(2 * VW), aligned(2))); /* VW bfloat16 values */
 
+#if defined(__AVX512BF16__) && VW == 16
+/* The CPU's own conversions: one instruction each way. VCVTNEPS2BF16 rounds to nearest even and quiets NaN as
+ * the portable code below does, but flushes float32 denormals (|x| < 1.2e-38) to zero. */
+#include <immintrin.h>
+INLINE vf bf16_widen(vh x) { return (vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)x), 16); }
+
+INLINE vh bf16_round(vf x) { return (vh)(__m256i)_mm512_cvtneps_pbh((__m512)x); }
+#else
 INLINE vf bf16_widen(vh x) { return (vf)(__builtin_convertvector(x, vu) << 16); }
 
 INLINE vh bf16_round(vf x) {
@@ -457,6 +465,7 @@ INLINE vh bf16_round(vf x) {
     const vu nan = (vu)(x != x);
     return __builtin_convertvector((rounded & ~nan) | (((bits >> 16) | 0x40u) & nan), vh);
 }
+#endif
 
 INLINE float bf16_widen1(unsigned short x) {
     const unsigned int bits = (unsigned int)x << 16;
