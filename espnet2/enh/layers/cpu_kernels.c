@@ -663,3 +663,43 @@ int swiglu_backward(const float *h, const float *du, float *dh, float *u, long M
     }
     return STATUS_OK;
 }
+
+/*
+ * Overlap-add of the stride-1 transposed convolution (tflocoformer_ops._shifted_sum), with the bias:
+ *   y[a, s, r, c] = (z[a, s, r, K - 1, c] + z[a, s + 1, r, K - 2, c] + ... + z[a, s + K - 1, r, 0, c]) + bias[c],
+ * s < L, the K terms summed in float32 in that order, then the bias added (PyTorch's sum and add_ in float32).
+ * z [A, L + K - 1, R, K, C], y [A, L, R, C], bias [C] float32 or NULL. The bfloat16 version reads and writes
+ * bfloat16 and rounds once. Nothing can fail: both return STATUS_OK.
+ */
+#define SHIFTED_SUM(NAME, T, LOAD, STORE, LOAD1, STORE1)                                                       \
+    int NAME(const T *z, const float *bias, T *y, long A, long L, long R, long K, long C, int n_threads) {   \
+        _Pragma("omp parallel for schedule(static) num_threads(n_threads)") for (long as = 0; as < A * L; as++) { \
+            const long a = as / L, s = as % L;                                                               \
+            for (long r = 0; r < R; r++) {                                                                   \
+                T *out = y + (as * R + r) * C;                                                               \
+                const T *zk = z + (((a * (L + K - 1) + s) * R + r) * K + K - 1) * C; /* (s, K - 1) */         \
+                const long step = (R * K - 1) * C; /* from (s', k) to (s' + 1, k - 1) */                     \
+                long c = 0;                                                                                  \
+                for (; c + VW <= C; c += VW) {                                                               \
+                    vf acc = LOAD(zk + c);                                                                   \
+                    for (long k = 1; k < K; k++) acc += LOAD(zk + k * step + c);                             \
+                    if (bias) acc += *(const vfu *)(bias + c);                                               \
+                    STORE(out + c, acc);                                                                     \
+                }                                                                                            \
+                for (; c < C; c++) {                                                                         \
+                    float acc = LOAD1(zk[c]);                                                                \
+                    for (long k = 1; k < K; k++) acc += LOAD1(zk[k * step + c]);                             \
+                    if (bias) acc += bias[c];                                                                \
+                    out[c] = STORE1(acc);                                                                    \
+                }                                                                                            \
+            }                                                                                                \
+        }                                                                                                    \
+        return STATUS_OK;                                                                                    \
+    }
+#define LOAD_F32(p) (*(const vfu *)(p))
+#define STORE_F32(p, v) (*(vfu *)(p) = (v))
+#define LOAD_BF16(p) bf16_widen(*(const vh *)(p))
+#define STORE_BF16(p, v) (*(vh *)(p) = bf16_round(v))
+#define SAME(x) (x)
+SHIFTED_SUM(shifted_sum, float, LOAD_F32, STORE_F32, SAME, SAME)
+SHIFTED_SUM(shifted_sum_bf16, unsigned short, LOAD_BF16, STORE_BF16, bf16_widen1, bf16_round1)

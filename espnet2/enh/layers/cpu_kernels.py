@@ -1,11 +1,11 @@
 """Fused C kernels for the TF-Locoformer layers on CPU, built on first use, with PyTorch fallbacks.
 
 Once the FFN matmuls are efficient, what is left of a training step on a CPU is mostly operations that PyTorch
-runs as many small passes: attention with small heads (head dimension <= 16, e.g. 8 in the tiny and
-mini-recipe configs), whose per-score overhead in PyTorch's kernels is several times the arithmetic,
-RMSGroupNorm, and the SwiGLU gate of the FFNs. `cpu_kernels.c` does each in one pass forward and one backward
-(attention: RoPE, scores, softmax and weighted sum per (batch, head), reading q, k and v straight out of the
-qkv projection). In inference the attention kernel also takes heads up to 64 on sequences of up to 65536 / h
+runs as many small passes: attention with small heads (head dimension <= 16, e.g. 8 in the tiny and mini-recipe
+configs), whose per-score overhead in PyTorch's kernels is several times the arithmetic, RMSGroupNorm, the SwiGLU
+gate of the FFNs and their overlap-add (`shifted_sum`). `cpu_kernels.c` does each in one pass forward and one
+backward (attention: RoPE, scores, softmax and weighted sum per (batch, head), reading q, k and v straight out of
+the qkv projection). In inference the attention kernel also takes heads up to 64 on sequences of up to 65536 / h
 (the flagship's 32 over the 65 frequencies or over up to 2048 frames; 1.1-2x faster than PyTorch's flash kernel
 with its RoPE on 2 threads; beyond that the flash kernel's blocking is as fast or faster), and under bfloat16
 autocast it runs on q, k and v widened to float32, so scores and softmax stay float32.
@@ -35,7 +35,7 @@ CFLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-shared"]
 MAX_HEAD_DIM = 16  # training: above this PyTorch's fused attention (forward + backward) is as fast
 MAX_HEAD_DIM_INFERENCE = 64  # inference: the kernel's own limit, for sequences up to ...
 MAX_SEQUENCE_X_HEAD_DIM = 65536  # ... this many values of k (and of v) per (batch, head), beyond MAX_HEAD_DIM
-SWIGLU_DTYPES = (torch.float32, torch.bfloat16)  # what `swiglu` takes, with or without autocast
+SWIGLU_DTYPES = (torch.float32, torch.bfloat16)  # what `swiglu` and `shifted_sum` take, with or without autocast
 
 _lock = threading.Lock()
 _library = None  # ctypes.CDLL, or False when building failed
@@ -106,6 +106,8 @@ def _build_and_load() -> Optional[ctypes.CDLL]:
         "swiglu_forward": [ptr] * 3 + [i64] * 2 + [i32] * 2,
         "swiglu_forward_bf16": [ptr] * 3 + [i64] * 2 + [i32] * 2,
         "swiglu_backward": [ptr] * 4 + [i64] * 2 + [i32],
+        "shifted_sum": [ptr] * 3 + [i64] * 5 + [i32],
+        "shifted_sum_bf16": [ptr] * 3 + [i64] * 5 + [i32],
     }
     for name, argtypes in signatures.items():
         getattr(lib, name).argtypes = argtypes
@@ -290,3 +292,20 @@ def swiglu_backward(h: torch.Tensor, du: torch.Tensor) -> "tuple[torch.Tensor, t
     dh, u = torch.empty_like(h), torch.empty_like(du)
     _call("swiglu_backward", *_ptrs(h, du, dh, u), rows, hidden, torch.get_num_threads())
     return dh, u
+
+
+def shifted_sum(z: torch.Tensor, seq_len: int, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The overlap-add of a stride-1 transposed convolution (tflocoformer_ops._shifted_sum) plus `bias`, in one
+    pass: z [A, L + K - 1, R, K, C] contiguous -> y [A, L, R, C], float32 or bfloat16 (SWIGLU_DTYPES); summed in
+    float32, then the bias (float32) added, as PyTorch's sum and add_ do in float32; bfloat16 rounds once.
+    Not differentiable (used inside Functions)."""
+    if not z.is_contiguous():
+        raise ValueError("cpu_kernels.shifted_sum: z must be contiguous")
+    a, _, r, k, c = z.shape
+    y = z.new_empty(a, seq_len, r, c)
+    kernel = "shifted_sum_bf16" if z.dtype == torch.bfloat16 else "shifted_sum"
+    if bias is not None:
+        bias = bias.detach().to(torch.float32).contiguous()
+    _call(kernel, z.data_ptr(), None if bias is None else bias.data_ptr(), y.data_ptr(), a, seq_len, r, k, c,
+          torch.get_num_threads())  # fmt: skip
+    return y

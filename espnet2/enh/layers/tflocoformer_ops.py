@@ -7,11 +7,13 @@ dispatch to the fused C kernels (`cpu_kernels`).
 - Attention: `fused_attention_usable` says when the C kernel (`fused_attention`) replaces PyTorch's attention.
 - SwiGLU conv-deconv FFN with stride 1 and no dropout: `swiglu_conv_deconv_stride1` runs it as two large matmuls
   (`SwiGLUConvDeconvStride1`), or for sequences shorter than the kernel as two dense layers with block-Toeplitz
-  weights (`swiglu_short_sequence`); the gate (with the first bias) runs on the C kernel where it can, float32
-  or bfloat16 (`swiglu_dense`).
+  weights (`swiglu_short_sequence`); the gate (with the first bias) and the overlap-add (with the second) run on
+  the C kernels where they can, float32 or bfloat16 (`swiglu_dense`, `shifted_sum`).
 
 test/espnet2/enh/layers/ holds each path to the plain PyTorch formulation of its module.
 """
+
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -147,7 +149,7 @@ class SwiGLUConvDeconvStride1(torch.autograd.Function):
             cols = _im2col(x, k)
             w_in_mat, w_out_mat = _weight_matrices(w_in, w_out)
             z, h = swiglu_dense(cols.view(-1, k * c), w_in_mat, b_in, w_out_mat, keep_h)
-            y = _shifted_sum(z.view(*cols.shape), seq_len).add_(b_out)
+            y = shifted_sum(z.view(*cols.shape), seq_len, b_out)
         ctx.save_for_backward(x, w_in, w_out, h)
         return y
 
@@ -164,7 +166,7 @@ class SwiGLUConvDeconvStride1(torch.autograd.Function):
             w_in_mat, w_out_mat = _weight_matrices(w_in, w_out)
             dcols, dw_in, db_in, dw_out = swiglu_dense_backward(dz, cols.view(-1, k * c), w_in_mat, w_out_mat, h)
             grads = (
-                _shifted_sum(dcols.view(*cols.shape), seq_len),
+                shifted_sum(dcols.view(*cols.shape), seq_len),
                 dw_in.view(k, c, 2 * hidden).permute(2, 1, 0),
                 db_in,
                 dw_out.view(hidden, k, c).permute(0, 2, 1),
@@ -183,6 +185,14 @@ def _im2col(x: torch.Tensor, kernel: int) -> torch.Tensor:
     """x: [A, L, R, C] -> columns [A, L + K - 1, R, K, C] of the sequence zero-padded by K - 1 on both sides."""
     xp = F.pad(x, (0, 0, 0, 0, kernel - 1, kernel - 1))  # [A, L + 2(K-1), R, C]
     return xp.unfold(1, kernel, 1).permute(0, 1, 2, 4, 3).contiguous()  # [A, L', R, K, C]
+
+
+def shifted_sum(z: torch.Tensor, seq_len: int, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """`_shifted_sum` plus `bias` [C]: one C pass where it can (float32 or bfloat16 on CPU), else PyTorch's."""
+    if cpu_kernels.usable(z, dtypes=cpu_kernels.SWIGLU_DTYPES):
+        return cpu_kernels.shifted_sum(z, seq_len, bias)
+    y = _shifted_sum(z, seq_len)
+    return y if bias is None else y.add_(bias)
 
 
 def _shifted_sum(z: torch.Tensor, seq_len: int) -> torch.Tensor:

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from espnet2.enh.layers import cpu_kernels
+from espnet2.enh.layers import tflocoformer_ops as ops
 from espnet2.enh.layers.tflocoformer import MultiHeadSelfAttention, RMSGroupNorm, RotaryEmbedding
 from espnet2.enh.layers.tflocoformer_ops import RMSGroupNormFunction
 from test.espnet2.enh.conftest import require_cpu_kernels
@@ -257,6 +258,24 @@ def test_swiglu_gate_matches_formula_forward_and_backward(hidden):
     dh, u = cpu_kernels.swiglu_backward(h.float(), du.float())
     assert_rel_close(dh, expected_dh, 1e-6)
     assert_rel_close(u, expected.detach(), 1e-6)
+
+
+@pytest.mark.parametrize("shape", [(2, 9, 3, 4, 32), (3, 7, 1, 4, 21), (1, 5, 2, 3, 5)])  # vectors, tail, scalar
+def test_shifted_sum_kernel_is_pytorchs_sum_and_bias_add(shape):
+    """float32: bit-identical to PyTorch's sum over the strided view followed by add_ of the bias; bfloat16: the
+    float32 result rounded once."""
+    require_cpu_kernels()
+    torch.manual_seed(0)
+    z = torch.randn(*shape)
+    seq_len, bias = shape[1] - shape[3] + 1, torch.randn(shape[4])
+    expected = ops._shifted_sum(z, seq_len).add_(bias)
+    assert torch.equal(cpu_kernels.shifted_sum(z, seq_len, bias), expected)
+    assert torch.equal(cpu_kernels.shifted_sum(z, seq_len), ops._shifted_sum(z, seq_len))
+    zb = z.bfloat16()
+    expected_bf16 = ops._shifted_sum(zb.float(), seq_len).add_(bias).bfloat16()
+    assert torch.equal(cpu_kernels.shifted_sum(zb, seq_len, bias), expected_bf16)
+    with pytest.raises(ValueError, match="contiguous"):
+        cpu_kernels.shifted_sum(z.transpose(3, 4), seq_len)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
